@@ -21,10 +21,15 @@ def list_configs() -> list[Path]:
 
 def run_config(cfg: RunConfig, argv: list[str] | None = None) -> Path:
     """Write the run info, run the experiment and write its ``metrics.json``; return the folder."""
+    import jax
+
     workdir = Path(cfg.output_dir)
-    write_run_info(workdir, cfg.to_dict(), cfg.seed, argv)
+    primary = jax.process_index() == 0
+    if primary:
+        write_run_info(workdir, cfg.to_dict(), cfg.seed, argv)
     metrics = experiment_module(cfg.experiment).run(cfg, workdir)
-    write_metrics(workdir, metrics or {})
+    if primary:
+        write_metrics(workdir, metrics or {})
     return workdir
 
 

@@ -2,7 +2,7 @@
 from hepjax.train.checkpoint import Checkpointer, load_params
 from hepjax.train.config import TrainConfig
 from hepjax.train.data import ArrayDataset, BatchSource, split
-from hepjax.train.loop import FitResult, NonFiniteError, examples_per_second, fit
+from hepjax.train.loop import FitResult, NonFiniteError, examples_per_second, fit, jit_train_step
 from hepjax.train.metrics_log import MetricsLog, read_metrics
 from hepjax.train.optim import learning_rate_schedule, make_optimizer
 from hepjax.train.parallel import (
@@ -32,6 +32,7 @@ __all__ = [
     "examples_per_second",
     "fit",
     "init_state",
+    "jit_train_step",
     "learning_rate_schedule",
     "load_params",
     "make_mesh",

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Callable, NamedTuple, Sequence
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import optax
 from tqdm.auto import tqdm
@@ -59,6 +60,12 @@ class FitResult(NamedTuple):
     history: list[dict]  # the records written to metrics.jsonl by this call
     resumed_from: int | None  # step restored from a checkpoint, or None
     compilations: int  # train-step compilations made by this call
+
+
+def jit_train_step(loss_fn: LossFn, optimizer: optax.GradientTransformation, mesh: jax.sharding.Mesh):
+    """The compiled data-parallel step: state replicated, batch sharded on ``data``, state donated."""
+    rep = replicated(mesh)
+    return jax.jit(make_train_step(loss_fn, optimizer), out_shardings=(rep, rep), donate_argnums=(0,))
 
 
 def fit(
@@ -104,7 +111,8 @@ def fit(
         raise ValueError(f"data batch_size {data.batch_size} != train.batch_size {cfg.batch_size}")
     optimizer = make_optimizer(cfg) if optimizer is None else optimizer
 
-    state = replicate(init_state(params, optimizer, key), mesh)
+    # Copy first: the step donates its input state, which must never be the caller's arrays.
+    state = replicate(jax.tree.map(jnp.array, init_state(params, optimizer, key)), mesh)
     ckpt = Checkpointer(workdir / "checkpoints", keep=cfg.keep_checkpoints, every=cfg.checkpoint_every)
     resumed_from = None
     if cfg.resume and ckpt.latest_step() is not None:
@@ -112,8 +120,8 @@ def fit(
         resumed_from = int(state.step)
         log.info("resumed from step %d (%s)", resumed_from, meta.get("data_position"))
 
-    rep = replicated(mesh)
-    step_fn = jax.jit(make_train_step(loss_fn, optimizer), out_shardings=(rep, rep), donate_argnums=(0,))
+    step_fn = jit_train_step(loss_fn, optimizer, mesh)
+    primary = jax.process_index() == 0  # in multi-host runs only process 0 writes logs and plots
     metrics_log = MetricsLog(workdir / "metrics.jsonl")
     history: list[dict] = []
     start = int(jax.device_get(state.step))
@@ -149,7 +157,8 @@ def fit(
                 rec.update({k: float(v) for k, v in jax.device_get(metrics).items() if k != "finite"})
                 if eval_fn is not None and eval_every and (done % eval_every == 0 or done == cfg.steps):
                     rec.update({f"val_{k}": float(v) for k, v in eval_fn(state.params).items()})
-                metrics_log.append(rec)
+                if primary:
+                    metrics_log.append(rec)
                 history.append(rec)
                 bar.set_postfix(loss=f"{rec['loss']:.4g}", ex_s=f"{rate:.3g}")
                 if not interactive and cfg.progress and now - t_print > 10.0:
@@ -163,7 +172,7 @@ def fit(
         bar.close()
         ckpt.close()
 
-    if history and plot_keys:
+    if history and plot_keys and primary:
         from hepjax.plotting import plot_training_curves
 
         plot_training_curves(workdir / "metrics.jsonl", workdir / "loss.png", keys=plot_keys)

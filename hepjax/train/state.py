@@ -63,7 +63,7 @@ def make_train_step(loss_fn: LossFn, optimizer: optax.GradientTransformation):
             jax.tree.map(keep, opt_state, state.opt_state),
             state.key,
         )
-        metrics = {"loss": loss, "grad_norm": optax.global_norm(grads), "finite": finite, **aux}
+        metrics = {"loss": loss, "grad_norm": optax.tree.norm(grads), "finite": finite, **aux}
         return new, metrics
 
     return train_step

@@ -1,0 +1,298 @@
+"""Weighted squared distance correlation (DisCo), dense, memory-tiled and fast 1-D.
+
+DisCo (Kasieczka & Shih, PRL 125 (2020) 122001) adds ``lambda * dCor^2(score, mass)`` of the
+background to a classifier's loss. With normalised weights ``p_i = w_i / W``, ``W = sum_i w_i``,
+pair distances ``a_ij = |x_i - x_j|`` (Euclidean for vectors) and row sums ``a_i = sum_j w_j a_ij``,
+the **biased (V-statistic) squared distance covariance** is
+
+    dCov^2(x, y) = S_ab / W^2 - 2 R_ab / W^3 + S_a S_b / W^4,
+    S_ab = sum_ij w_i w_j a_ij b_ij,  R_ab = sum_i w_i a_i b_i,  S_a = sum_i w_i a_i,
+
+which is DisCo's weighted double-centred form and, for unit weights,
+``dcor.distance_covariance_sqr``. The **unbiased (U-statistic)** variant (Székely & Rizzo 2014)
+treats weights as frequencies, ``n = W``:
+
+    dCov_U^2 = [S_ab - 2 R_ab / (n - 2) + S_a S_b / ((n - 1)(n - 2))] / (n (n - 3)).
+
+In both, a weight of 2 on an event equals duplicating it. The squared distance correlation is
+``dCov^2(x, y) / sqrt(|dCov^2(x, x) dCov^2(y, y)|)``, defined as 0 when the denominator is 0
+(constant ``x`` or ``y``, as ``dcor`` does), and ``power`` raises it to an integer power
+(DisCo's ``power`` argument; ``power=1`` is the DisCo loss).
+
+Three evaluations of the same sums:
+
+* ``"sorted"`` — 1-D ``x`` and ``y`` only: O(N log N) time, O(N) memory (:mod:`sorted1d`);
+* ``"dense"`` — the ``[N, N]`` distance matrices at once: O(N^2) memory;
+* ``"tiled"`` — a ``lax.scan`` over row tiles of ``tile`` rows, rematerialised in the backward
+  pass: O(N * tile) memory for value and gradient.
+
+``method="auto"`` picks ``"sorted"`` for 1-D inputs, ``"dense"`` for N <= 4096, else ``"tiled"``.
+
+Gradient convention: ``d|x_i - x_j| / dx_i = 0`` at ``x_i = x_j`` (for vectors, the gradient of
+the norm at zero distance is 0), so all three methods have identical gradients, ties included.
+
+Bad input: mismatched lengths or shapes raise ``ValueError`` (also under ``jit``). With concrete
+inputs, NaN/inf values, negative weights, all-zero weights (or, unbiased, total weight <= 3)
+raise ``ValueError``. Under ``jit`` they cannot raise: the value is then NaN — which
+:func:`hepjax.train.fit` stops on with ``NonFiniteError`` — while the gradient stays finite
+(the offending events are masked out of the computation).
+
+Example::
+
+    import jax.numpy as jnp
+    from hepjax.decorrelation import distance_correlation
+    x = jnp.linspace(0.0, 1.0, 1000)
+    distance_correlation(x, 3.0 * x + 1.0)        # 1.0: exact linear relation
+    distance_correlation(x, jnp.cos(40.0 * x))    # small
+"""
+from __future__ import annotations
+
+import functools
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from hepjax.decorrelation.sorted1d import cross_abs_sum, row_abs_sums
+
+METHODS = ("auto", "sorted", "dense", "tiled")
+DENSE_MAX_N = 4096
+
+
+class PairSums(NamedTuple):
+    """The weighted pair sums every statistic is built from (scalars)."""
+
+    w: jax.Array  # W = sum w
+    s_ab: jax.Array  # sum_ij w_i w_j a_ij b_ij
+    s_aa: jax.Array
+    s_bb: jax.Array
+    r_ab: jax.Array  # sum_i w_i a_i b_i
+    r_aa: jax.Array
+    r_bb: jax.Array
+    s_a: jax.Array  # sum_i w_i a_i
+    s_b: jax.Array
+
+
+def _dist(u: jax.Array, v: jax.Array) -> jax.Array:
+    """Euclidean distances ``[T, N]`` between rows of ``u [T, d]`` and ``v [N, d]``, zero-safe gradient."""
+    if u.shape[-1] == 1:
+        d = u[:, None, 0] - v[None, :, 0]
+        return jnp.where(d != 0, jnp.abs(d), 0.0)
+    d2 = jnp.sum((u[:, None, :] - v[None, :, :]) ** 2, axis=-1)
+    pos = d2 > 0
+    return jnp.where(pos, jnp.sqrt(jnp.where(pos, d2, 1.0)), 0.0)
+
+
+def _tile_sums(xt, yt, wt, x, y, w) -> jax.Array:
+    """Partial sums over the rows ``xt [T, dx]`` against all rows of ``x [N, dx]``: ``[8]``."""
+    a = _dist(xt, x)
+    b = _dist(yt, y)
+    ra, rb = a @ w, b @ w
+    return jnp.stack(
+        [
+            wt @ ((a * b) @ w),
+            wt @ ((a * a) @ w),
+            wt @ ((b * b) @ w),
+            wt @ (ra * rb),
+            wt @ (ra * ra),
+            wt @ (rb * rb),
+            wt @ ra,
+            wt @ rb,
+        ]
+    )
+
+
+def dense_sums(x: jax.Array, y: jax.Array, w: jax.Array) -> PairSums:
+    """Pair sums from full ``[N, N]`` distance matrices. x: ``[N, dx]``, y: ``[N, dy]``, w: ``[N]``."""
+    return PairSums(jnp.sum(w), *_tile_sums(x, y, w, x, y, w))
+
+
+def tiled_sums(x: jax.Array, y: jax.Array, w: jax.Array, *, tile: int) -> PairSums:
+    """Pair sums from ``[tile, N]`` blocks in a rematerialised scan: O(N * tile) memory."""
+    n = x.shape[0]
+    n_tiles = -(-n // tile)
+    pad = n_tiles * tile - n
+    xp = jnp.pad(x, ((0, pad), (0, 0)))
+    yp = jnp.pad(y, ((0, pad), (0, 0)))
+    wp = jnp.pad(w, (0, pad))  # zero-weight padding rows contribute nothing
+
+    @jax.checkpoint
+    def body(acc, i):
+        sl = lambda v: lax.dynamic_slice_in_dim(v, i * tile, tile, axis=0)  # noqa: E731
+        return acc + _tile_sums(sl(xp), sl(yp), sl(wp), x, y, w), None
+
+    acc, _ = lax.scan(body, jnp.zeros(8, x.dtype), jnp.arange(n_tiles))
+    return PairSums(jnp.sum(w), *acc)
+
+
+def sorted_sums(x: jax.Array, y: jax.Array, w: jax.Array) -> PairSums:
+    """Pair sums of 1-D ``x``, ``y`` (``[N]``) in O(N log N) by sorting; exact."""
+    a = row_abs_sums(x, w)
+    b = row_abs_sums(y, w)
+    big_w = jnp.sum(w)
+    # sum_ij w_i w_j (x_i - x_j)^2 = 2 (W sum w x^2 - (sum w x)^2)
+    sq = lambda v: 2.0 * (big_w * jnp.sum(w * v * v) - jnp.sum(w * v) ** 2)  # noqa: E731
+    return PairSums(
+        big_w,
+        cross_abs_sum(x, y, w),
+        sq(x),
+        sq(y),
+        jnp.sum(w * a * b),
+        jnp.sum(w * a * a),
+        jnp.sum(w * b * b),
+        jnp.sum(w * a),
+        jnp.sum(w * b),
+    )
+
+
+def _cov(s_ab, r_ab, s_a, s_b, n, unbiased: bool):
+    if unbiased:
+        return (s_ab - 2.0 * r_ab / (n - 2.0) + s_a * s_b / ((n - 1.0) * (n - 2.0))) / (n * (n - 3.0))
+    return s_ab / n**2 - 2.0 * r_ab / n**3 + s_a * s_b / n**4
+
+
+def covariances(s: PairSums, *, unbiased: bool = False) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """``(dCov^2(x, y), dCov^2(x, x), dCov^2(y, y))`` from pair sums (V- or U-statistic)."""
+    n = s.w
+    return (
+        _cov(s.s_ab, s.r_ab, s.s_a, s.s_b, n, unbiased),
+        _cov(s.s_aa, s.r_aa, s.s_a, s.s_a, n, unbiased),
+        _cov(s.s_bb, s.r_bb, s.s_b, s.s_b, n, unbiased),
+    )
+
+
+def correlation_from_sums(s: PairSums, *, unbiased: bool = False) -> jax.Array:
+    """Squared distance correlation from pair sums; 0 where ``dCov^2(x,x) dCov^2(y,y) = 0``."""
+    cxy, cxx, cyy = covariances(s, unbiased=unbiased)
+    den2 = jnp.abs(cxx * cyy)
+    ok = den2 > 0
+    den = jnp.sqrt(jnp.where(ok, den2, 1.0))
+    return jnp.where(ok, cxy / den, 0.0)
+
+
+def _as_2d(v: jax.Array, name: str) -> jax.Array:
+    if v.ndim == 1:
+        return v[:, None]
+    if v.ndim == 2:
+        return v
+    raise ValueError(f"{name} must have shape [N] or [N, d], got {v.shape}")
+
+
+def _standardise(v: jax.Array, w: jax.Array, big_w: jax.Array) -> jax.Array:
+    """Shift by the weighted mean and divide by the RMS distance to it (no gradient through either).
+
+    dCor^2 is invariant under ``v -> c v + s`` for scalar ``c > 0`` and vector ``s``, so this only
+    improves the conditioning of the sums (mass in GeV next to scores in [0, 1]).
+    """
+    v0 = lax.stop_gradient(v)
+    mean = (w @ v0) / big_w
+    scale = jnp.sqrt((w @ jnp.sum((v0 - mean) ** 2, axis=-1)) / big_w)
+    scale = jnp.where(scale > 0, scale, 1.0)
+    return (v - mean) / scale
+
+
+def _check_concrete(x, y, w, unbiased: bool) -> None:
+    """Raise ``ValueError`` for bad values when the inputs are concrete (not traced)."""
+    if any(isinstance(v, jax.core.Tracer) for v in (x, y, w)):
+        return
+    for name, v in (("x", x), ("y", y), ("weights", w)):
+        bad = ~np.isfinite(np.asarray(v))
+        if bad.any():
+            rows = np.nonzero(bad.reshape(bad.shape[0], -1).any(axis=1))[0]
+            raise ValueError(f"{name} has {rows.size} events with NaN or inf values (first at index {rows[0]})")
+    w = np.asarray(w)
+    if (w < 0).any():
+        raise ValueError(f"weights must be >= 0; {int((w < 0).sum())} are negative (first at index {np.argmax(w < 0)})")
+    total = float(w.sum())
+    if total <= 0:
+        raise ValueError("weights sum to zero: the distance correlation is undefined")
+    if unbiased and total <= 3:
+        raise ValueError(f"the unbiased statistic needs a total (frequency) weight > 3, got {total}")
+
+
+@functools.partial(jax.jit, static_argnames=("power", "unbiased", "method", "tile"))
+def _distance_correlation(x, y, w, *, power: int, unbiased: bool, method: str, tile: int):
+    ok = jnp.all(jnp.isfinite(x), axis=1) & jnp.all(jnp.isfinite(y), axis=1) & jnp.isfinite(w) & (w >= 0)
+    x = jnp.where(ok[:, None], x, 0.0)
+    y = jnp.where(ok[:, None], y, 0.0)
+    w = jnp.where(ok, w, 0.0)
+    big_w = jnp.sum(w)
+    valid = jnp.all(ok) & (big_w > (3.0 if unbiased else 0.0))
+    w = jnp.where(big_w > 0, w, 1.0)  # all-zero weights: keep the (discarded) computation finite
+    x = _standardise(x, w, jnp.sum(w))
+    y = _standardise(y, w, jnp.sum(w))
+    if method == "sorted":
+        s = sorted_sums(x[:, 0], y[:, 0], w)
+    elif method == "dense":
+        s = dense_sums(x, y, w)
+    else:
+        s = tiled_sums(x, y, w, tile=tile)
+    if unbiased:  # keep n (n - 3) > 0 inside the masked branch
+        s = s._replace(w=jnp.where(valid, s.w, 4.0))
+    value = correlation_from_sums(s, unbiased=unbiased) ** power
+    return jnp.where(valid, value, jnp.nan)
+
+
+def distance_correlation(
+    x: jax.typing.ArrayLike,
+    y: jax.typing.ArrayLike,
+    weights: jax.typing.ArrayLike | None = None,
+    *,
+    power: int = 1,
+    unbiased: bool = False,
+    method: str = "auto",
+    tile: int | None = None,
+) -> jax.Array:
+    """Weighted squared distance correlation ``dCor^2(x, y) ** power`` (DisCo's loss term).
+
+    Args:
+      x: ``[N]`` or ``[N, dx]`` (e.g. tagger score), any units.
+      y: ``[N]`` or ``[N, dy]`` (e.g. jet mass in GeV).
+      weights: ``[N]`` non-negative event weights (default 1). The V-statistic depends only on
+        their ratios; the U-statistic reads them as frequencies (``n = sum w``).
+      power: integer >= 1; the result is ``(dCor^2) ** power``.
+      unbiased: the U-statistic (``dcor.u_distance_correlation_sqr``) instead of the V-statistic
+        (``dcor.distance_correlation_sqr``, DisCo's choice).
+      method: ``"auto"``, ``"sorted"`` (1-D only), ``"dense"`` or ``"tiled"``.
+      tile: rows per tile for ``"tiled"`` (default: about 2**24 / N, at least 8).
+
+    Returns:
+      scalar of the promoted float dtype of ``x`` and ``y``; ``jit``- and ``grad``-able.
+
+    Raises:
+      ValueError: mismatched lengths, bad shapes, ``"sorted"`` on multi-dimensional input,
+        and (concrete inputs) NaN/inf values or invalid weights; see the module docstring.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if not isinstance(power, (int, np.integer)) or isinstance(power, bool) or power < 1:
+        raise ValueError(f"power must be an integer >= 1, got {power!r}")
+    x, y = jnp.asarray(x), jnp.asarray(y)
+    dtype = jnp.result_type(x.dtype, y.dtype, jnp.float32)
+    x2, y2 = _as_2d(x.astype(dtype), "x"), _as_2d(y.astype(dtype), "y")
+    n = x2.shape[0]
+    if y2.shape[0] != n:
+        raise ValueError(f"x and y must have the same number of events, got {n} and {y2.shape[0]}")
+    if n < 2:
+        raise ValueError(f"need at least 2 events, got {n}")
+    w = jnp.ones((n,), dtype) if weights is None else jnp.asarray(weights).astype(dtype)
+    if w.shape != (n,):
+        raise ValueError(f"weights must have shape [{n}] like x, got {w.shape}")
+    one_d = x2.shape[1] == 1 and y2.shape[1] == 1
+    if method == "auto":
+        method = "sorted" if one_d else ("dense" if n <= DENSE_MAX_N else "tiled")
+    if method == "sorted" and not one_d:
+        raise ValueError(f"method='sorted' needs 1-D x and y, got shapes {x.shape} and {y.shape}")
+    if tile is None:
+        tile = max(8, min(n, (1 << 24) // max(n, 1)))
+    elif tile < 1:
+        raise ValueError(f"tile must be >= 1, got {tile}")
+    _check_concrete(x2, y2, w, unbiased)
+    return _distance_correlation(x2, y2, w, power=int(power), unbiased=bool(unbiased), method=method, tile=int(tile))
+
+
+def distance_correlation_u(x, y, weights=None, **kw) -> jax.Array:
+    """The unbiased (U-statistic) squared distance correlation; see :func:`distance_correlation`."""
+    return distance_correlation(x, y, weights, unbiased=True, **kw)

@@ -1,0 +1,104 @@
+"""Which subdetector sees a particle: species from the PDG id, and the host-side input check.
+
+Species (``int32`` codes):
+
+====  ===============  =========================================================
+code  species          seen by
+====  ===============  =========================================================
+0     invisible        nothing (neutrinos, neutralino)
+1     charged hadron   tracker (hadron resolution) + HCAL
+2     electron         tracker (electron resolution) + ECAL
+3     muon             tracker (muon resolution); minimum ionising, no calorimeter
+4     photon           ECAL (also a stable π⁰, as in Delphes)
+5     neutral hadron   HCAL
+====  ===============  =========================================================
+
+An id outside these tables is *unknown*: :func:`validate_particles` rejects it on the host;
+inside ``jit`` (no host check) it is treated as invisible.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from hepjax.data.particles import FIELDS, Particles
+
+INVISIBLE, CHARGED_HADRON, ELECTRON, MUON, PHOTON, NEUTRAL_HADRON = range(6)
+SPECIES_NAMES = ("invisible", "charged hadron", "electron", "muon", "photon", "neutral hadron")
+
+# |PDG id| -> species. Long-lived hadrons that reach the detector in Pythia's default setup.
+_TABLE = {
+    12: INVISIBLE, 14: INVISIBLE, 16: INVISIBLE, 1000022: INVISIBLE, 1000039: INVISIBLE,
+    11: ELECTRON,
+    13: MUON,
+    22: PHOTON, 111: PHOTON,
+    211: CHARGED_HADRON, 321: CHARGED_HADRON, 2212: CHARGED_HADRON, 3112: CHARGED_HADRON,
+    3222: CHARGED_HADRON, 3312: CHARGED_HADRON, 3334: CHARGED_HADRON,
+    130: NEUTRAL_HADRON, 310: NEUTRAL_HADRON, 2112: NEUTRAL_HADRON, 3122: NEUTRAL_HADRON,
+    3212: NEUTRAL_HADRON, 3322: NEUTRAL_HADRON,
+}
+KNOWN_PDG = np.array(sorted(_TABLE), dtype=np.int32)
+_KNOWN_SPECIES = np.array([_TABLE[int(k)] for k in KNOWN_PDG], dtype=np.int32)
+
+
+def species(pdg: jax.Array) -> jax.Array:
+    """Species code (see module table) of each PDG id; unknown ids and padding (0) -> invisible.
+
+    Args:
+      pdg: ``[...]`` int PDG ids.
+    Returns:
+      ``[...]`` int32 species codes.
+    """
+    a = jnp.abs(jnp.asarray(pdg, jnp.int32))
+    hit = a[..., None] == jnp.asarray(KNOWN_PDG)
+    return jnp.sum(jnp.where(hit, jnp.asarray(_KNOWN_SPECIES), 0), axis=-1).astype(jnp.int32)
+
+
+def species_numpy(pdg: np.ndarray) -> np.ndarray:
+    """NumPy twin of :func:`species` (sorted-table lookup)."""
+    a = np.abs(np.asarray(pdg, np.int64))
+    i = np.clip(np.searchsorted(KNOWN_PDG, a), 0, len(KNOWN_PDG) - 1)
+    return np.where(KNOWN_PDG[i] == a, _KNOWN_SPECIES[i], INVISIBLE).astype(np.int32)
+
+
+def _first(bad: np.ndarray) -> tuple:
+    return tuple(int(i) for i in np.argwhere(bad)[0])
+
+
+def validate_particles(particles: Particles) -> None:
+    """Host-side check of a :class:`~hepjax.data.particles.Particles` record before smearing.
+
+    Checks (on real entries, ``mask`` True): all fields share one shape; pt, eta, phi,
+    mass and the vertex are finite; pt ≥ 0 and mass ≥ 0 (so E ≥ 0); the PDG id is one the
+    detector knows (:data:`KNOWN_PDG`).
+
+    Raises:
+      ValueError: naming the field, the first offending index and its value.
+    """
+    shapes = {f: np.shape(getattr(particles, f)) for f in FIELDS}
+    if len(set(shapes.values())) != 1:
+        raise ValueError(f"Particles fields have different shapes: {shapes}")
+    mask = np.asarray(particles.mask)
+    if mask.dtype != np.bool_:
+        raise ValueError(f"Particles.mask must be bool, got {mask.dtype}")
+    for f in ("pt", "eta", "phi", "mass", "charge", "vx", "vy", "vz"):
+        v = np.asarray(getattr(particles, f))
+        bad = mask & ~np.isfinite(v)
+        if bad.any():
+            i = _first(bad)
+            raise ValueError(f"Particles.{f} is not finite (NaN or inf) at index {i}: {v[i]}")
+    for f in ("pt", "mass"):
+        v = np.asarray(getattr(particles, f))
+        bad = mask & (v < 0)
+        if bad.any():
+            i = _first(bad)
+            raise ValueError(f"Particles.{f} is negative at index {i}: {v[i]} (energies must be >= 0)")
+    pdg = np.asarray(particles.pdg)
+    bad = mask & ~np.isin(np.abs(pdg), KNOWN_PDG)
+    if bad.any():
+        i = _first(bad)
+        raise ValueError(
+            f"Particles.pdg has an unknown PDG id {int(pdg[i])} at index {i}; "
+            f"the detector knows |pdg| in {KNOWN_PDG.tolist()}"
+        )

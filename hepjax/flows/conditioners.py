@@ -1,0 +1,90 @@
+"""Flax conditioner networks: map (masked inputs, context) to bijector parameters.
+
+- :class:`CouplingMLP` — for masked coupling layers: ``[..., dim] (+ context [..., c])`` ->
+  ``[..., dim, n_params]``. The last layer starts at zero, so every layer starts as the identity.
+- :class:`MADE` — a masked autoencoder (Germain et al. 2015, arXiv:1502.03509) whose output for
+  dimension ``i`` depends only on inputs ``< i`` (and on the whole context).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+Array = jax.Array
+
+
+def _join(x: Array, context: Array | None) -> Array:
+    if context is None:
+        return x
+    context = jnp.broadcast_to(context, x.shape[:-1] + context.shape[-1:])
+    return jnp.concatenate([x, context], axis=-1)
+
+
+class CouplingMLP(nn.Module):
+    """``(x [..., dim], context [..., c] | None) -> params [..., dim, n_params]``."""
+
+    dim: int
+    n_params: int
+    hidden: Sequence[int] = (128, 128)
+
+    @nn.compact
+    def __call__(self, x: Array, context: Array | None = None) -> Array:
+        h = _join(x, context)
+        for width in self.hidden:
+            h = nn.relu(nn.Dense(width)(h))
+        out = nn.Dense(self.dim * self.n_params, kernel_init=nn.initializers.zeros)(h)
+        return out.reshape(x.shape[:-1] + (self.dim, self.n_params))
+
+
+def made_masks(dim: int, hidden: Sequence[int]) -> list[np.ndarray]:
+    """Connectivity masks ``[n_in, n_out]`` of a MADE with degrees ``1..dim`` on the inputs.
+
+    Hidden unit degrees cycle over ``1..dim-1``; output ``i`` (degree ``i+1``) sees hidden units
+    of degree ``<= i``, hence inputs ``< i`` only.
+    """
+    deg_in = np.arange(1, dim + 1)
+    degs = [deg_in]
+    for width in hidden:
+        degs.append(np.arange(width) % max(dim - 1, 1) + 1)
+    masks = [(d_out[None, :] >= d_in[:, None]).astype(np.float32) for d_in, d_out in zip(degs[:-1], degs[1:])]
+    masks.append((deg_in[None, :] > degs[-1][:, None]).astype(np.float32))  # strict for outputs
+    return masks
+
+
+class MaskedDense(nn.Module):
+    features: int
+    mask: np.ndarray  # [n_in, features]
+    zero_init: bool = False
+
+    @nn.compact
+    def __call__(self, x: Array) -> Array:
+        init = nn.initializers.zeros if self.zero_init else nn.initializers.lecun_normal()
+        kernel = self.param("kernel", init, (x.shape[-1], self.features))
+        bias = self.param("bias", nn.initializers.zeros, (self.features,))
+        return x @ (kernel * jnp.asarray(self.mask)) + bias
+
+
+class MADE(nn.Module):
+    """Autoregressive ``(x [..., dim], context) -> params [..., dim, n_params]``."""
+
+    dim: int
+    n_params: int
+    hidden: Sequence[int] = (128, 128)
+
+    @nn.compact
+    def __call__(self, x: Array, context: Array | None = None) -> Array:
+        masks = made_masks(self.dim, self.hidden)
+        h = x
+        for i, width in enumerate(self.hidden):
+            h = MaskedDense(width, masks[i])(h)
+            if i == 0 and context is not None:
+                c = jnp.broadcast_to(context, x.shape[:-1] + context.shape[-1:])
+                h = h + nn.Dense(width, use_bias=False)(c)
+            h = nn.relu(h)
+        out_mask = np.repeat(masks[-1], self.n_params, axis=1)  # output column j -> dim j // n_params
+        out = MaskedDense(self.dim * self.n_params, out_mask, zero_init=True)(h)
+        return out.reshape(x.shape[:-1] + (self.dim, self.n_params))

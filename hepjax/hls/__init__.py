@@ -1,0 +1,35 @@
+"""The FPGA trigger path: fixed-point QAT, Flax -> Keras 3 bridge, bit-exact hls4ml export.
+
+Keras (and hls4ml) are imported lazily by :func:`to_keras` and :mod:`hepjax.hls.export`, with
+``KERAS_BACKEND=jax`` -- no TensorFlow anywhere.
+"""
+from hepjax.hls.bridge import SUPPORTED, UnsupportedLayerError, layer_outputs, to_keras, trace_layers
+from hepjax.hls.fixed import FixedSpec, codes_of, quantize, quantize_codes, quantize_reference, requantize_codes
+from hepjax.hls.layers import Activation, Add, Concatenate, Flatten, Reshape
+from hepjax.hls.prune import magnitude_pruning, sparsity_report
+from hepjax.hls.quant import FixedPoint, QDense, dense_accumulator, fixed_dense
+
+__all__ = [
+    "SUPPORTED",
+    "Activation",
+    "Add",
+    "Concatenate",
+    "FixedPoint",
+    "FixedSpec",
+    "Flatten",
+    "QDense",
+    "Reshape",
+    "UnsupportedLayerError",
+    "codes_of",
+    "dense_accumulator",
+    "fixed_dense",
+    "layer_outputs",
+    "magnitude_pruning",
+    "quantize",
+    "quantize_codes",
+    "quantize_reference",
+    "requantize_codes",
+    "sparsity_report",
+    "to_keras",
+    "trace_layers",
+]

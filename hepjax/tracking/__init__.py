@@ -1,0 +1,53 @@
+"""GNN charged-particle tracking: hit graphs, an interaction-network edge classifier in jraph,
+track building and TrackML-style metrics (issue 5).
+
+Chain: :func:`load_or_simulate` (Pythia + pileup -> tracker hits) -> :func:`build_graph` (cuts
+from :func:`derive_cuts`) -> padded buckets (:class:`GraphBatches`) -> :func:`make_loss_fn` trained
+with :func:`hepjax.train.fit` -> :func:`build_tracks` -> :func:`edge_metrics` / :func:`track_metrics`.
+Plots live in :mod:`hepjax.tracking.plots` (not imported here: matplotlib stays off this path).
+"""
+from hepjax.tracking.events import TrackingEvent, load_or_simulate, simulate_events
+from hepjax.tracking.graph import EventGraph, SegmentCuts, build_graph, check_hits, construction_metrics, derive_cuts, true_segments
+from hepjax.tracking.metrics import binned_efficiency, edge_metrics, match_tracks, roc_auc, roc_curve, summarize_tracks, track_metrics
+from hepjax.tracking.model import ModelConfig, edge_logits, edge_logits_batched, init_params, make_loss_fn, make_predict_fn, weighted_bce
+from hepjax.tracking.padding import Bucket, GraphBatches, choose_bucket, make_buckets, pad_graph, stack
+from hepjax.tracking.pipeline import EvalConfig, GraphConfig, evaluate, score_graphs
+from hepjax.tracking.track_building import build_tracks
+
+__all__ = [
+    "Bucket",
+    "EvalConfig",
+    "EventGraph",
+    "GraphBatches",
+    "GraphConfig",
+    "ModelConfig",
+    "SegmentCuts",
+    "TrackingEvent",
+    "binned_efficiency",
+    "build_graph",
+    "build_tracks",
+    "check_hits",
+    "choose_bucket",
+    "construction_metrics",
+    "derive_cuts",
+    "edge_logits",
+    "edge_logits_batched",
+    "edge_metrics",
+    "evaluate",
+    "init_params",
+    "load_or_simulate",
+    "make_buckets",
+    "make_loss_fn",
+    "make_predict_fn",
+    "match_tracks",
+    "pad_graph",
+    "roc_auc",
+    "roc_curve",
+    "score_graphs",
+    "simulate_events",
+    "stack",
+    "summarize_tracks",
+    "track_metrics",
+    "true_segments",
+    "weighted_bce",
+]

@@ -1,0 +1,99 @@
+"""The tracking chain end to end: events -> graphs -> edge scores -> track candidates -> metrics.
+
+Shared by ``experiments/tracking.py`` and the ``tracking`` bench area. Compilations: one train step
+per bucket that holds a training batch, and one ``predict`` per bucket met at evaluation
+(buckets: :mod:`hepjax.tracking.padding`).
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import jax
+import numpy as np
+
+from hepjax.config.schema import param
+from hepjax.detector.tracker import TrackerGeometry
+from hepjax.tracking.events import TrackingEvent
+from hepjax.tracking.graph import EventGraph, SegmentCuts, build_graph, construction_metrics, derive_cuts
+from hepjax.tracking.metrics import edge_metrics, summarize_tracks, track_metrics
+from hepjax.tracking.model import ModelConfig, make_predict_fn
+from hepjax.tracking.padding import Bucket, choose_bucket, pad_graph
+from hepjax.tracking.track_building import build_tracks
+
+
+@dataclasses.dataclass(frozen=True)
+class GraphConfig:
+    """Graph construction (the ``graph:`` config section)."""
+
+    pt_min: float = param(1.0, gt=0.0, doc="target particles: pT above this, GeV (cuts derived for them)")
+    quantile: float = param(0.999, gt=0.5, le=1.0, doc="fraction of target segments each cut keeps")
+    margin: float = param(1.1, ge=1.0, doc="widening factor applied to every derived cut")
+    skip: int = param(1, ge=1, le=2, doc="largest layer difference of an edge (2 adds skip-one edges)")
+    n_buckets: int = param(3, ge=1, doc="padding bucket sizes")
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalConfig:
+    """Track building and metrics (the ``eval:`` config section)."""
+
+    threshold: float = param(0.5, gt=0.0, lt=1.0, doc="edge score threshold")
+    min_hits: int = param(3, ge=2, doc="shortest track candidate, and fewest hits of a target particle")
+
+
+def make_graphs(events: list[TrackingEvent], geometry: TrackerGeometry, cuts: SegmentCuts, cfg: GraphConfig) -> list[EventGraph]:
+    return [build_graph(e.hits, e.particles.pt, geometry, cuts, skip=cfg.skip) for e in events]
+
+
+def cuts_from(events: list[TrackingEvent], geometry: TrackerGeometry, cfg: GraphConfig) -> SegmentCuts:
+    return derive_cuts([(e.hits, e.particles.pt) for e in events], geometry, pt_min=cfg.pt_min,
+                       quantile=cfg.quantile, margin=cfg.margin, skip=cfg.skip)
+
+
+def graph_metrics(events, graphs, geometry, cfg: GraphConfig) -> dict:
+    return construction_metrics(graphs, [e.hits for e in events], [e.particles.pt for e in events], geometry,
+                                pt_min=cfg.pt_min, skip=cfg.skip)
+
+
+def score_graphs(params, model_cfg: ModelConfig, graphs: list[EventGraph], buckets: list[Bucket]):
+    """Edge scores per graph (``[n_edge]`` each) and the median inference time per event (ms,
+    padding + jitted network, compile excluded). Returns ``(scores, ms_per_event, buckets)``."""
+    predict = make_predict_fn(model_cfg)
+    scores, times = [], []
+    for g in graphs:
+        b, buckets = choose_bucket(g, buckets)
+        padded = pad_graph(g, b)
+        jax.block_until_ready(predict(params, padded))  # compile once per bucket; later calls are cached
+        t0 = time.perf_counter()
+        out = np.asarray(predict(params, pad_graph(g, b)))
+        times.append(time.perf_counter() - t0)
+        scores.append(out[: g.n_edge])
+    return scores, 1e3 * float(np.median(times)) if times else float("nan"), buckets
+
+
+def evaluate(events: list[TrackingEvent], graphs: list[EventGraph], scores: list[np.ndarray], graph_cfg: GraphConfig,
+             eval_cfg: EvalConfig) -> tuple[dict, dict]:
+    """Edge and track metrics on held-out events.
+
+    Returns ``(metrics, details)``; ``details`` holds the arrays the plots need (all edge scores
+    and labels, the target particles' pT / eta / found flag, the candidates of every event).
+    """
+    if not graphs:
+        raise ValueError("evaluate needs at least one event")
+    s = np.concatenate(scores) if scores else np.zeros(0)
+    y = np.concatenate([g.y for g in graphs])
+    pt = np.concatenate([g.edge_pt for g in graphs])
+    metrics = edge_metrics(s, y, pt, threshold=eval_cfg.threshold, pt_min=graph_cfg.pt_min)
+    per_event, t_pt, t_eta, t_found, candidates = [], [], [], [], []
+    for e, g, sc in zip(events, graphs, scores):
+        cands = build_tracks(g.n_node, g.senders, g.receivers, sc, threshold=eval_cfg.threshold, min_hits=eval_cfg.min_hits)
+        tm = track_metrics(cands, g.particle_id, e.particles.pt, pt_min=graph_cfg.pt_min, min_hits=eval_cfg.min_hits)
+        per_event.append(tm)
+        t_pt.append(e.particles.pt[tm["target_ids"]])
+        t_eta.append(e.particles.eta[tm["target_ids"]])
+        t_found.append(tm["target_found"])
+        candidates.append(cands)
+    metrics.update(summarize_tracks(per_event))
+    details = {"scores": s, "y": y, "edge_pt": pt, "target_pt": np.concatenate(t_pt), "target_eta": np.concatenate(t_eta),
+               "target_found": np.concatenate(t_found), "candidates": candidates}
+    return metrics, details
