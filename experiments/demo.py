@@ -239,6 +239,7 @@ def _plots(workdir, scores, labels, eps_s, eps_b, m_reco, m_true, sens) -> None:
     top = sorted(sens.items(), key=lambda kv: -abs(kv[1]))[:10]
     fig, ax = figure(figsize=(9, 5.5))
     ax.barh([k for k, _ in top][::-1], [v for _, v in top][::-1])
-    ax.set_xlabel(r"$\partial\,\mathrm{loss} / \partial \ln p$")
+    ax.set_xlabel(r"$\partial\,\mathrm{loss} / \partial \ln p$  (test jets, soft detector)")
+    ax.set_title("tagger sensitivity to detector parameters", fontsize=13)
     ax.tick_params(axis="y", labelsize=9)
     savefig(fig, workdir / "detector_sensitivity.png")

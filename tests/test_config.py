@@ -135,3 +135,4 @@ def test_cli_help_version_list():
         assert out.returncode == 0 and "usage: hepjax" in out.stdout
     out = _cli("list")
     assert out.returncode == 0 and "demo" in out.stdout
+

@@ -76,7 +76,8 @@ def _mpi_init_file(strings: tuple[str, ...], cache_dir: Path) -> Path | None:
         if not pythia.readString(s, False):
             raise ValueError(f"Pythia rejected the setting {s!r}")
     if not pythia.init():
-        raise RuntimeError(f"Pythia failed to initialise with settings {strings!r}")
+        cache.remove_quietly(tmp)
+        raise ValueError(f"Pythia failed to initialise with these settings (inconsistent?): {strings!r}")
     if not tmp.exists():
         return None
     os.replace(tmp, path)
@@ -107,6 +108,9 @@ def _run_chunks(tasks: list[tuple], n_events: int, workers: int, progress: bool,
         with ProcessPoolExecutor(n_proc, mp_context=ctx, initializer=_init_worker, initargs=(q,)) as pool:
             futures = [pool.submit(_chunk_task, t) for t in tasks]
             while not all(f.done() for f in futures):
+                if any(f.done() and f.exception() is not None for f in futures):
+                    pool.shutdown(wait=True, cancel_futures=True)  # stop queued chunks, then raise
+                    break
                 try:
                     bar.update(q.get(timeout=0.2))
                 except queue.Empty:
@@ -145,7 +149,8 @@ def generate(
       settings: extra Pythia ``"Key = value"`` strings appended to the process's own (e.g.
         ``qcd_settings(300, 500)`` or ``("Tune:pp = 14",)``); validated before generating.
       sqrt_s: proton-proton centre-of-mass energy, GeV.
-      workers: processes to generate chunks in (``spawn`` start method).
+      workers: processes to generate chunks in (``spawn`` start method: a script calling this
+        with ``workers > 1`` needs the usual ``if __name__ == "__main__":`` guard).
       cache_dir: cache folder; default ``$HEPJAX_CACHE_DIR`` or ``~/.cache/hepjax``.
       progress: show a tqdm progress bar while generating.
       max_particles: pad final-state particles to this size (the highest-pT ones are kept, with a
@@ -232,6 +237,34 @@ def generate(
         info["from_cache"] = False
     info["settings"] = tuple(info["settings"])
     info["cache_file"] = str(npz_path)
+    particles, n_trunc = pad_flat(flat, "particles", max_particles)
+    partons, _ = pad_flat(flat, "partons", None)
+    info["n_truncated"] = n_trunc
+    return EventSample(particles=particles, partons=partons, weights=flat["weights"], info=info)
+
+
+def read_sample(path: str | Path, *, max_particles: int | None = None) -> EventSample:
+    """Load a cached sample file (``.npz`` written by :func:`generate`) without knowing its key.
+
+    The JSON sidecar beside it is required: its sha256 is checked (:class:`~hepjax.data.cache.CacheError`
+    if the file is damaged) and its ``info`` is returned. Useful for files copied between machines.
+    """
+    npz_path = Path(path)
+    json_path = npz_path.with_suffix(".json")
+    try:
+        meta = json.loads(json_path.read_text())
+    except (OSError, ValueError) as e:
+        raise cache.CacheError(f"cannot read the metadata {json_path} of {npz_path}: {e}") from e
+    loaded = cache.load_sample(npz_path, json_path, meta.get("key"))
+    if loaded is None:
+        raise cache.CacheError(f"{npz_path} has no readable metadata")
+    flat, meta = loaded
+    info = dict(meta["info"], from_cache=True, cache_file=str(npz_path))
+    info["settings"] = tuple(info["settings"])
+    try:
+        check_flat(flat, int(info["n_events"]))
+    except (ValueError, KeyError) as e:
+        raise cache.CacheError(f"{npz_path} is inconsistent: {e}") from e
     particles, n_trunc = pad_flat(flat, "particles", max_particles)
     partons, _ = pad_flat(flat, "partons", None)
     info["n_truncated"] = n_trunc

@@ -137,7 +137,7 @@ def generate_chunk(
         if not pythia.readString(s, False):
             raise ValueError(f"Pythia rejected the setting {s!r} for process {process!r}")
     if not pythia.init():
-        raise RuntimeError(f"Pythia failed to initialise process {process!r} with settings {settings!r}")
+        raise ValueError(f"Pythia failed to initialise process {process!r} with settings {settings!r}")
     report = getattr(progress, "put", progress)
     charge_cache: dict = {}
     parts, weights, done, empty_tries = [], [], 0, 0

@@ -55,7 +55,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from hepjax.decorrelation.sorted1d import cross_abs_sum, row_abs_sums
+from hepjax.decorrelation.sorted1d import cross_abs_sum, orders, row_sums_from_order
 
 METHODS = ("auto", "sorted", "dense", "tiled")
 DENSE_MAX_N = 4096
@@ -129,14 +129,15 @@ def tiled_sums(x: jax.Array, y: jax.Array, w: jax.Array, *, tile: int) -> PairSu
 
 def sorted_sums(x: jax.Array, y: jax.Array, w: jax.Array) -> PairSums:
     """Pair sums of 1-D ``x``, ``y`` (``[N]``) in O(N log N) by sorting; exact."""
-    a = row_abs_sums(x, w)
-    b = row_abs_sums(y, w)
+    o = orders(x, y)
+    a = row_sums_from_order(x, w, o.ox, o.lox, o.hix)
+    b = row_sums_from_order(y, w, o.oy, o.loy, o.hiy)
     big_w = jnp.sum(w)
     # sum_ij w_i w_j (x_i - x_j)^2 = 2 (W sum w x^2 - (sum w x)^2)
     sq = lambda v: 2.0 * (big_w * jnp.sum(w * v * v) - jnp.sum(w * v) ** 2)  # noqa: E731
     return PairSums(
         big_w,
-        cross_abs_sum(x, y, w),
+        cross_abs_sum(x, y, w, o),
         sq(x),
         sq(y),
         jnp.sum(w * a * b),

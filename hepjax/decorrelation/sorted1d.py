@@ -24,8 +24,11 @@ gradients with respect to ``x``, ``y`` and ``w`` flow through the gathered sums 
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 
@@ -65,48 +68,157 @@ def row_abs_sums(x: jax.Array, w: jax.Array) -> jax.Array:
     Returns:
       ``[N]`` row sums, in the order of ``x``.
     """
-    order, lo, hi = tie_ranks(x)
-    xs, ws = x[order], w[order]
-    zero = jnp.zeros((1,), x.dtype)
-    cw = jnp.concatenate([zero, jnp.cumsum(ws)])
-    cwx = jnp.concatenate([zero, jnp.cumsum(ws * xs)])
-    w_tot, wx_tot = cw[-1], cwx[-1]
     # strictly below: weight cw[lo], moment cwx[lo]; strictly above: totals minus cw[hi].
-    a_sorted = xs * (cw[lo] - (w_tot - cw[hi])) - cwx[lo] + (wx_tot - cwx[hi])
-    return jnp.zeros_like(x).at[order].set(a_sorted)
+    return row_sums_from_order(x, w, *tie_ranks(x))
 
 
-def _ranks_in_input_order(x: jax.Array) -> jax.Array:
-    order, lo, _ = tie_ranks(x)
-    return jnp.zeros(x.shape, jnp.int32).at[order].set(lo)
+class Orders(NamedTuple):
+    """Integer sort information of 1-D ``x`` and ``y`` (no gradients), see :func:`orders`.
+
+    ``ox, lox, hix``: :func:`tie_ranks` of ``x``; ``oy, loy, hiy`` of ``y``; ``arr_c, pos_c``
+    and ``arr_d, pos_d``: the arrangement and padded x positions of the dominance sums of
+    ``(x, y)`` (concordant pairs) and ``(x, -y)`` (discordant pairs).
+    """
+
+    ox: jax.Array
+    lox: jax.Array
+    hix: jax.Array
+    oy: jax.Array
+    loy: jax.Array
+    hiy: jax.Array
+    arr_c: jax.Array
+    pos_c: jax.Array
+    arr_d: jax.Array
+    pos_d: jax.Array
 
 
-def dominance_cross_sum(x: jax.Array, y: jax.Array, w: jax.Array) -> jax.Array:
+def _pow2(n: int) -> int:
+    return 1 << max(1, (n - 1).bit_length())
+
+
+def _argsort_np(v: np.ndarray) -> np.ndarray:
+    """Ascending order of a float or int array; ties in arbitrary order (callers need none)."""
+    n = v.shape[0]
+    if v.dtype == np.float32 and n < (1 << 31):
+        u = v.view(np.uint32).astype(np.uint64)
+        u = np.where(u >> 31, ~u & 0xFFFFFFFF, u | 0x80000000)  # order-preserving float -> uint
+        return (np.sort((u << 32) | np.arange(n, dtype=np.uint64)) & 0xFFFFFFFF).astype(np.int32)
+    return np.argsort(v, kind="stable").astype(np.int32)
+
+
+def _tie_ranks_np(v: np.ndarray):
+    n = v.shape[0]
+    order = _argsort_np(v)
+    vs = v[order]
+    k = np.arange(n, dtype=np.int32)
+    first = np.r_[True, vs[1:] != vs[:-1]]
+    last = np.r_[vs[1:] != vs[:-1], True]
+    lo = np.maximum.accumulate(np.where(first, k, 0)).astype(np.int32)
+    hi = np.minimum.accumulate(np.where(last, k + 1, n)[::-1])[::-1].astype(np.int32)
+    return order, lo, hi
+
+
+def _sort_keys_np(k1: np.ndarray, k2: np.ndarray, bits: int) -> np.ndarray:
+    """Indices sorting by ``(k1, k2)`` ascending (non-negative ints < 2**bits)."""
+    n = k1.shape[0]
+    if 3 * bits <= 63:
+        key = (k1.astype(np.int64) << (2 * bits)) | (k2.astype(np.int64) << bits) | np.arange(n, dtype=np.int64)
+        return (np.sort(key) & ((1 << bits) - 1)).astype(np.int32)
+    return np.lexsort((k2, k1)).astype(np.int32)
+
+
+def _pass_np(rx: np.ndarray, ry: np.ndarray):
+    n = rx.shape[0]
+    size = _pow2(n)
+    bits = max(1, size.bit_length())
+    by_x = _sort_keys_np(rx, n - 1 - ry, bits)  # ascending x, ties by descending y
+    pos = np.empty(n, np.int32)
+    pos[by_x] = np.arange(n, dtype=np.int32)
+    pos_p = np.r_[pos, np.arange(n, size, dtype=np.int32)]
+    ry_p = np.r_[ry, np.full(size - n, n, np.int32)]
+    arr = _sort_keys_np(ry_p, size - 1 - pos_p, bits)  # ascending y, ties by descending position
+    return arr, pos_p
+
+
+def _orders_np(x: np.ndarray, y: np.ndarray):
+    ox, lox, hix = _tie_ranks_np(x)
+    oy, loy, hiy = _tie_ranks_np(y)
+    n = x.shape[0]
+    rx = np.empty(n, np.int32)
+    rx[ox] = lox
+    ry = np.empty(n, np.int32)
+    ry[oy] = loy
+    ry_gt = np.empty(n, np.int32)  # rank of -y: the number of strictly larger y
+    ry_gt[oy] = n - hiy
+    return (ox, lox, hix, oy, loy, hiy, *_pass_np(rx, ry), *_pass_np(rx, ry_gt))
+
+
+def _pass_xla(rx: jax.Array, ry: jax.Array):
+    n = rx.shape[0]
+    size = _pow2(n)
+    idx = jnp.arange(n, dtype=jnp.int32)
+    _, _, by_x = lax.sort((rx, -ry, idx), num_keys=2)
+    pos = jnp.zeros(n, jnp.int32).at[by_x].set(idx)
+    pos_p = jnp.concatenate([pos, jnp.arange(n, size, dtype=jnp.int32)])
+    ry_p = jnp.concatenate([ry, jnp.full((size - n,), n, jnp.int32)])
+    _, _, arr = lax.sort((ry_p, -pos_p, jnp.arange(size, dtype=jnp.int32)), num_keys=2)
+    return arr, pos_p
+
+
+def _orders_xla(x: jax.Array, y: jax.Array):
+    ox, lox, hix = tie_ranks(x)
+    oy, loy, hiy = tie_ranks(y)
+    n = x.shape[0]
+    rx = jnp.zeros(n, jnp.int32).at[ox].set(lox)
+    ry = jnp.zeros(n, jnp.int32).at[oy].set(loy)
+    ry_gt = jnp.zeros(n, jnp.int32).at[oy].set(n - hiy)
+    return (ox, lox, hix, oy, loy, hiy, *_pass_xla(rx, ry), *_pass_xla(rx, ry_gt))
+
+
+def orders(x: jax.Array, y: jax.Array) -> Orders:
+    """All sort orders the sorted path needs, for ``[N]`` arrays ``x`` and ``y``.
+
+    On CPU the integer orders come from NumPy through :func:`jax.pure_callback` (XLA:CPU's
+    comparator sort is ~10x slower than NumPy's vectorised sort of packed 64-bit keys); on
+    other backends from ``lax.sort``. Both give identical sums: only the order of tied
+    elements may differ, and ties contribute nothing.
+    """
+    x, y = lax.stop_gradient(x), lax.stop_gradient(y)
+    n = x.shape[0]
+    size = _pow2(n)
+    shapes = tuple(jax.ShapeDtypeStruct((m,), jnp.int32) for m in (n,) * 6 + (size,) * 4)
+
+    def on_cpu(x, y):
+        return jax.pure_callback(lambda a, b: tuple(_orders_np(np.asarray(a), np.asarray(b))), shapes, x, y)
+
+    return Orders(*lax.platform_dependent(x, y, cpu=on_cpu, default=_orders_xla))
+
+
+def row_sums_from_order(v: jax.Array, w: jax.Array, order: jax.Array, lo: jax.Array, hi: jax.Array) -> jax.Array:
+    """:func:`row_abs_sums` given the output of :func:`tie_ranks`."""
+    vs, ws = v[order], w[order]
+    zero = jnp.zeros((1,), v.dtype)
+    cw = jnp.concatenate([zero, jnp.cumsum(ws)])
+    cwv = jnp.concatenate([zero, jnp.cumsum(ws * vs)])
+    a_sorted = vs * (cw[lo] - (cw[-1] - cw[hi])) - cwv[lo] + (cwv[-1] - cwv[hi])
+    return jnp.zeros_like(v).at[order].set(a_sorted, unique_indices=True)
+
+
+def dominance_from_order(x: jax.Array, y: jax.Array, w: jax.Array, arr: jax.Array, pos_p: jax.Array) -> jax.Array:
     """``D = sum_i sum_{j: x_j < x_i, y_j < y_i} w_i w_j (x_i - x_j)(y_i - y_j)`` (strict).
 
     Args:
-      x, y: ``[N]`` values; w: ``[N]`` weights.
+      x, y, w: ``[N]``.
+      arr: ``[S]`` (``S`` = power of two >= N) element ids in ascending-y order (ties by
+        descending position); ids >= N are padding.
+      pos_p: ``[S]`` x position of every id (ascending x, ties by descending y; padding last).
 
     Returns:
-      scalar. O(N log N) work: two sorts and ``ceil(log2 N)`` linear levels.
+      scalar; ``log2 S`` levels of O(S) work.
     """
     n = x.shape[0]
-    size = 1 << max(1, (n - 1).bit_length())  # power of two >= n, >= 2
-    pad = size - n
-    rx = _ranks_in_input_order(x)
-    ry = _ranks_in_input_order(y)
-    idx = jnp.arange(n, dtype=jnp.int32)
-    # x position: ascending x, ties broken by descending y so that tied-x pairs never count.
-    _, _, pos_of_rank = lax.sort((rx, -ry, idx), num_keys=2)
-    pos = jnp.zeros(n, jnp.int32).at[pos_of_rank].set(idx)
-    # padding: y rank above every real one, x positions after every real one, zero weight.
-    ry_p = jnp.concatenate([ry, jnp.full((pad,), n, jnp.int32)])
-    pos_p = jnp.concatenate([pos, jnp.arange(n, size, dtype=jnp.int32)])
-    ids = jnp.arange(size, dtype=jnp.int32)
-    # arrangement: ascending y rank, ties by descending x position (right halves first).
-    _, _, arr = lax.sort((ry_p, -pos_p, ids), num_keys=2)
-
-    zpad = jnp.zeros((pad,), x.dtype)
+    size = arr.shape[0]
+    zpad = jnp.zeros((size - n,), x.dtype)
     xp_, yp_, wp_ = (jnp.concatenate([v, zpad]) for v in (x, y, w))
     vals = jnp.stack([wp_, wp_ * yp_, wp_ * xp_, wp_ * xp_ * yp_], axis=-1)  # summed over j
     coef = jnp.stack([wp_ * xp_ * yp_, -wp_ * xp_, -wp_ * yp_, wp_], axis=-1)  # times, for i
@@ -117,22 +229,29 @@ def dominance_cross_sum(x: jax.Array, y: jax.Array, w: jax.Array) -> jax.Array:
         half = block // 2
         nblk = size // block
         p = pos_p[arr]
-        left = (p % block) < half
+        left = (p & half) == 0  # block-relative position < half (blocks are aligned)
         v = jnp.where(left[:, None], vals[arr], 0.0).reshape(nblk, block, 4)
         prefix = _exclusive_cumsum(v, axis=1).reshape(size, 4)
         right_coef = jnp.where(left[:, None], 0.0, coef[arr])
         total = total + jnp.sum(right_coef * prefix)
-        # stable partition of every block: left-half elements first, then right-half ones.
-        li = left.reshape(nblk, block).astype(jnp.int32)
-        n_left_before = _exclusive_cumsum(li, axis=1)
-        n_right_before = jnp.arange(block, dtype=jnp.int32)[None, :] - n_left_before
-        slot = jnp.where(li == 1, n_left_before, half + n_right_before)
-        dest = (jnp.arange(nblk, dtype=jnp.int32)[:, None] * block + slot).reshape(size)
-        arr = jnp.zeros_like(arr).at[dest].set(arr, unique_indices=True)
+        if half >= 2:  # stable partition of every block: left-half elements, then right-half ones.
+            li = left.reshape(nblk, block).astype(jnp.int32)
+            n_left_before = _exclusive_cumsum(li, axis=1)
+            n_right_before = jnp.arange(block, dtype=jnp.int32)[None, :] - n_left_before
+            slot = jnp.where(li == 1, n_left_before, half + n_right_before)
+            dest = (jnp.arange(nblk, dtype=jnp.int32)[:, None] * block + slot).reshape(size)
+            arr = jnp.zeros_like(arr).at[dest].set(arr, unique_indices=True)
         block = half
     return total
 
 
-def cross_abs_sum(x: jax.Array, y: jax.Array, w: jax.Array) -> jax.Array:
+def dominance_cross_sum(x: jax.Array, y: jax.Array, w: jax.Array) -> jax.Array:
+    """:func:`dominance_from_order` computing its own orders (for tests and one-off use)."""
+    o = orders(x, y)
+    return dominance_from_order(x, y, w, o.arr_c, o.pos_c)
+
+
+def cross_abs_sum(x: jax.Array, y: jax.Array, w: jax.Array, o: Orders | None = None) -> jax.Array:
     """``C = sum_ij w_i w_j |x_i - x_j| |y_i - y_j|`` in O(N log N), exact, ties allowed."""
-    return 2.0 * (dominance_cross_sum(x, y, w) + dominance_cross_sum(x, -y, w))
+    o = orders(x, y) if o is None else o
+    return 2.0 * (dominance_from_order(x, y, w, o.arr_c, o.pos_c) + dominance_from_order(x, -y, w, o.arr_d, o.pos_d))

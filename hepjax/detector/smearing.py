@@ -262,8 +262,24 @@ def smear_with_noise(
     )
 
 
-#: ``smear`` under ``jit`` (``hard`` and ``with_cells`` static; ``temperature`` traced).
-smear_jit = jax.jit(smear, static_argnames=("hard", "with_cells"))
+_smear_jit = jax.jit(smear, static_argnames=("hard", "with_cells"))
+
+
+def smear_jit(
+    key: jax.Array,
+    particles: Particles,
+    det_params: DetectorParams,
+    *,
+    hard: bool = False,
+    temperature: float | jax.Array = 1.0,
+    with_cells: bool = True,
+) -> Reco:
+    """:func:`smear` under ``jit``: ``hard`` and ``with_cells`` static, ``temperature`` traced
+    (always passed as an array, so calls with and without it share one compilation)."""
+    if not hard and isinstance(temperature, (int, float)) and temperature <= 0:
+        raise ValueError(f"temperature must be > 0 for soft smearing, got {temperature}")
+    t = jnp.asarray(temperature, jnp.asarray(particles.pt).dtype)
+    return _smear_jit(key, particles, det_params, hard=hard, temperature=t, with_cells=with_cells)
 
 
 def smear_checked(

@@ -144,7 +144,8 @@ def make_flow(
             if kind == "maf":
                 parts.append(MaskedAutoregressive(cond, inner, dim))
             else:
-                parts.append(distrax.MaskedCoupling(mask=mask, conditioner=cond, bijector=inner))
+                layer_mask = mask if i % 2 == 0 else ~mask  # alternate halves (a permutation may be the identity)
+                parts.append(distrax.MaskedCoupling(mask=layer_mask, conditioner=cond, bijector=inner))
             if i > 0:
                 parts.append(Permutation(perms[i - 1]))
         return distrax.Chain(parts)

@@ -219,6 +219,7 @@ class BridgeInfo:
     specs: dict[str, FixedSpec | None]  # keras layer -> type of its output (None: float)
     node_of: dict[str, str]  # keras layer -> trace node whose output it reproduces
     output_names: list[str]
+    softmax_inputs: dict[str, FixedSpec | None] = dataclasses.field(default_factory=dict)  # softmax layer -> input type
 
 
 def bridge_info(model) -> BridgeInfo:
@@ -252,7 +253,7 @@ def to_keras(module: nn.Module, variables: Any, input_shape: tuple[int, ...], *,
     from hepjax.hls import keras_layers as KL  # imports keras (JAX backend)
 
     keras = KL.keras
-    probe = jax.random.normal(jax.random.PRNGKey(0), (2, *input_shape), jnp.float32)
+    probe = np.random.default_rng(0).normal(size=(2, *input_shape)).astype(np.float32)
     tr = trace_layers(module, variables, probe, **apply_kwargs)
     nodes = {n.name: n for n in tr.nodes}
     consumers: dict[str, list[str]] = {}
@@ -274,6 +275,7 @@ def to_keras(module: nn.Module, variables: Any, input_shape: tuple[int, ...], *,
     precisions: dict[str, dict[str, str]] = {}
     layer_spec: dict[str, FixedSpec | None] = {}
     node_of: dict[str, str] = {}
+    softmax_inputs: dict[str, FixedSpec | None] = {}
     folded: dict[str, str] = {}  # bn node -> dense/conv node it was folded into
 
     def emit(layer, node_name: str, x, spec, prec: dict | None = None):
@@ -287,6 +289,8 @@ def to_keras(module: nn.Module, variables: Any, input_shape: tuple[int, ...], *,
         return out
 
     for n in tr.nodes:
+        if n.name in folded:  # a BatchNorm already folded into its Dense/Conv
+            continue
         ins = [tensors[i] for i in n.inputs]
         in_spec = [specs[i] for i in n.inputs]
         p = n.variables.get("params", {})
@@ -297,15 +301,13 @@ def to_keras(module: nn.Module, variables: Any, input_shape: tuple[int, ...], *,
             if bn is not None:
                 w, b = _fold(w, b, bn)
                 folded[bn.name] = n.name
-            layer = keras.layers.Dense(w.shape[1], use_bias=b is not None, name=n.name)
+            layer = keras.layers.Dense(w.shape[1], use_bias=b is not None, kernel_initializer="zeros", name=n.name)
             layer.build((None, w.shape[0]))
             layer.set_weights([w] + ([b] if b is not None else []))
             emit(layer, bn.name if bn is not None else n.name, ins[0], None)
         elif n.kind == "Conv":
             emit(_conv_layer(keras, n, consumers, nodes, fold_batchnorm, folded, ins[0]), folded_target(n, folded), ins[0], None)
         elif n.kind == "BatchNorm":
-            if n.name in folded:
-                continue
             emit(_batchnorm_layer(keras, n, ins[0]), n.name, ins[0], None)
         elif n.kind == "QDense":
             arith = m.arithmetic(int(p["kernel"].shape[0]))
@@ -315,7 +317,7 @@ def to_keras(module: nn.Module, variables: Any, input_shape: tuple[int, ...], *,
                 x = emit(q, f"{n.name}__inq", x, arith.x, {"result": arith.x})
             w = np.asarray(quantize(p["kernel"], arith.w))
             bspec = arith.b if m.use_bias else None
-            layer = KL.KerasQDense(w.shape[1], input_spec=str(arith.x), weight=str(arith.w), bias_spec=None if bspec is None else str(bspec), output=str(arith.out), name=n.name)
+            layer = KL.KerasQDense(w.shape[1], input_spec=str(arith.x), weight=str(arith.w), bias_spec=None if bspec is None else str(bspec), output=str(arith.out), kernel_initializer="zeros", name=n.name)
             layer.build((None, w.shape[0]))
             weights = [w] + ([np.asarray(quantize(p["bias"], bspec))] if bspec is not None else [])
             layer.set_weights(weights)
@@ -337,6 +339,8 @@ def to_keras(module: nn.Module, variables: Any, input_shape: tuple[int, ...], *,
                 layer, spec = keras.layers.LeakyReLU(negative_slope=float(slope), name=n.name), None
             elif kind in ("tanh", "sigmoid", "softmax"):
                 layer, spec = keras.layers.Activation(kind, name=n.name), None
+                if kind == "softmax":
+                    softmax_inputs[n.name] = in_spec[0]
             else:
                 raise UnsupportedLayerError(f"layer '{n.name}': activation {kind!r} is not supported. Supported: {SUPPORTED}")
             emit(layer, n.name, ins[0], spec, {"result": spec} if spec is not None else None)
@@ -357,7 +361,7 @@ def to_keras(module: nn.Module, variables: Any, input_shape: tuple[int, ...], *,
     outputs = [tensors[o] for o in tr.outputs]
     model = keras.Model(inp, outputs[0] if len(outputs) == 1 else outputs, name=name)
     out_layers = [t._keras_history[0].name for t in outputs]
-    info = BridgeInfo("model_input", input_spec, precisions, layer_spec, node_of, out_layers)
+    info = BridgeInfo("model_input", input_spec, precisions, layer_spec, node_of, out_layers, softmax_inputs)
     object.__setattr__(model, "_hepjax_info", info)
     return model
 
@@ -426,7 +430,7 @@ def _conv_layer(keras, n: Node, consumers, nodes, fold_batchnorm: bool, folded: 
         w, b = _fold(w, b, bn)
         folded[bn.name] = n.name
     cls = keras.layers.Conv1D if nd == 1 else keras.layers.Conv2D
-    layer = cls(w.shape[-1], w.shape[:nd], strides=strides, padding=pad.lower(), dilation_rate=dil, use_bias=b is not None, name=n.name)
+    layer = cls(w.shape[-1], w.shape[:nd], strides=strides, padding=pad.lower(), dilation_rate=dil, use_bias=b is not None, kernel_initializer="zeros", name=n.name)
     layer.build(tuple(x.shape))
     layer.set_weights([w] + ([b] if b is not None else []))
     return layer

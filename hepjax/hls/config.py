@@ -13,8 +13,9 @@ import copy
 from hepjax.hls.bridge import bridge_info
 
 _DEFAULT_KEYS = ("result", "weight", "bias", "accum")
-#: Softmax tables: probabilities in [0, 1) with 16 fractional bits and 4096-entry tables (measured:
-#: argmax agreement 99.8% -> 100% on 2k random inputs of a 6-bit model vs hls4ml's defaults).
+#: Softmax: probabilities in [0, 1) with 16 fractional bits; the exp table gets one entry per input
+#: code (2**W entries for a W-bit input, W <= 16) so that distinct logits never share an entry and
+#: the argmax survives (hls4ml indexes the table with the top log2(size) bits of the input).
 SOFTMAX = {
     "Precision": {
         "result": "ap_ufixed<16,0,AP_RND,AP_SAT>",
@@ -23,9 +24,9 @@ SOFTMAX = {
         "inv_inp": "ap_ufixed<18,4,AP_RND,AP_SAT>",
         "accum": "ap_ufixed<18,4,AP_RND,AP_SAT>",
     },
-    "TableSize": 4096,
     "Implementation": "stable",
 }
+MAX_TABLE_BITS = 16
 
 
 def hls4ml_config(model, *, default_precision: str = "ap_fixed<16,6>", reuse_factor: int = 1, backend: str = "Vitis",
@@ -43,7 +44,7 @@ def hls4ml_config(model, *, default_precision: str = "ap_fixed<16,6>", reuse_fac
     info = bridge_info(model)
     cfg = hls4ml.utils.config_from_keras_model(model, granularity="name", backend=backend, default_precision=default_precision)
     cfg = copy.deepcopy(cfg)
-    softmax_layers = {l.name for l in model.layers if getattr(getattr(l, "activation", None), "__name__", "") == "softmax"}
+    softmax_layers = set(info.softmax_inputs)
     cfg["Model"]["ReuseFactor"] = int(reuse_factor)
     cfg["Model"]["Strategy"] = strategy
     cfg["Model"]["Precision"]["default"] = default_precision
@@ -59,7 +60,10 @@ def hls4ml_config(model, *, default_precision: str = "ap_fixed<16,6>", reuse_fac
         prec.update(info.precisions.get(name, {}))
         if name in softmax_layers:
             prec.update(SOFTMAX["Precision"])
-            layer["TableSize"] = SOFTMAX["TableSize"]
+            from hepjax.hls.fixed import FixedSpec
+
+            in_spec = info.softmax_inputs.get(name) or FixedSpec.parse(default_precision)
+            layer["TableSize"] = 2 ** min(in_spec.width, MAX_TABLE_BITS)
             layer["Implementation"] = SOFTMAX["Implementation"]
     unknown = set(info.precisions) - set(cfg["LayerName"])
     if unknown:

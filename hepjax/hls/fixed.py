@@ -158,7 +158,8 @@ def _overflow_codes(r: jax.Array, spec: FixedSpec) -> jax.Array:
     if spec.overflow == "SAT":
         return jnp.clip(r, lo, hi)
     period = float(2**spec.width)
-    return jnp.mod(r - lo, period) + lo  # fmod is exact; |result| < 2**24 is representable
+    m = jnp.mod(r, period)  # exact (fmod), in [0, 2**W): the low W bits
+    return jnp.where(m > hi, m - period, m)  # two's complement reading of those bits
 
 
 def quantize_codes(x: jax.typing.ArrayLike, spec: "FixedSpec | str") -> jax.Array:

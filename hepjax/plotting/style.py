@@ -27,7 +27,7 @@ def figure(ncols: int = 1, nrows: int = 1, **kw):
     return plt.subplots(nrows, ncols, figsize=size, **kw)
 
 
-def label(ax, text: str = "Simulation", *, data: bool = False, rlabel: str = "√s = 13.6 TeV") -> None:
+def label(ax, text: str = "", *, data: bool = False, rlabel: str = "√s = 13.6 TeV") -> None:
     """The hepjax corner label (not an experiment's)."""
     mplhep.label.exp_label(exp="hepjax", text=text, data=data, rlabel=rlabel, ax=ax, fontsize=13)
 

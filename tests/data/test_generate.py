@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 
-from hepjax.data import PROCESSES, CacheWarning, generate, qcd_settings
+from hepjax.data import PROCESSES, CacheError, CacheWarning, generate, qcd_settings, read_sample
 from hepjax.data import cache as cache_mod
 
 
@@ -71,6 +71,22 @@ def test_cache_round_trip(z_sample, cache_root):
         np.testing.assert_array_equal(counts, z_sample.particles.mask.sum(1))
 
 
+def test_read_sample_file_copied_elsewhere(z_sample, tmp_path):
+    import shutil
+
+    src = z_sample.info["cache_file"]
+    dst = tmp_path / "copy.npz"
+    shutil.copy(src, dst)
+    shutil.copy(src[: -len(".npz")] + ".json", tmp_path / "copy.json")
+    s = read_sample(dst)
+    assert_same_sample(z_sample, s)
+    assert s.info["process"] == "z_ll" and s.info["cache_file"] == str(dst)
+    with open(dst, "r+b") as f:
+        f.truncate(1000)
+    with pytest.raises(CacheError, match="checksum"):
+        read_sample(dst)
+
+
 def test_info_fields(z_sample):
     info = z_sample.info
     assert info["process"] == "z_ll" and info["seed"] == 11 and info["n_events"] == 40
@@ -106,10 +122,12 @@ def _remove_samples(cache_dir):
 def test_workers_give_identical_events(tmp_path):
     kw = {"cache_dir": tmp_path, "progress": False, "chunk_size": 2}
     one = generate("h_tautau", 6, 3, workers=1, **kw)
+    npz_one = open(one.info["cache_file"], "rb").read()
     _remove_samples(tmp_path)  # keep the MPI init file, regenerate the events
     two = generate("h_tautau", 6, 3, workers=2, **kw)
     assert two.info["from_cache"] is False and two.info["workers"] == 2
     assert_same_sample(one, two)
+    assert open(two.info["cache_file"], "rb").read() == npz_one  # byte-identical cache file
     # chunks are seeded independently: events 0-1 (chunk 0) differ from 2-3 (chunk 1)
     assert not np.array_equal(one.partons.pt[:2], one.partons.pt[2:4])
 

@@ -154,3 +154,12 @@ def test_match_jets_to_partons():
     assert match_jets_to_partons(jets, partons, dr=0.05)[0].tolist() == [2, 0, 0]
     with pytest.raises(ValueError, match="dr"):
         match_jets_to_partons(jets, partons, dr=-1.0)
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (0, 5)])
+def test_empty_inputs_give_no_jets(shape):
+    from hepjax.data import empty
+
+    jets = cluster_jets(empty(shape), max_jets=4, max_constituents=2)
+    assert jets.pt.shape == (shape[0], 4) and jets.constituents.pt.shape == (shape[0], 4, 2)
+    assert not jets.mask.any() and not jets.constituents.mask.any()

@@ -121,3 +121,11 @@ def test_boosted_w_fat_jet_mass(w_jets_sample):
     assert 70 < np.median(w_mass) < 95, np.median(w_mass)
     other = jets.mass[jets.mask & (np.abs(labels) != 24)]  # recoiling q/g jets: lighter on average
     assert np.median(other) < np.median(w_mass)
+
+
+def test_plot_sample_writes_png(w_jets_sample, tmp_path):
+    from hepjax.data import plot_sample
+
+    jets = cluster_jets(w_jets_sample.particles, R=0.8, ptmin=200.0, max_jets=2)
+    out = plot_sample(w_jets_sample, tmp_path / "w.png", jets=jets)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000

@@ -7,12 +7,10 @@ import sys
 from pathlib import Path
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from hepjax.train import (
-    ArrayDataset,
     Checkpointer,
     NonFiniteError,
     TrainConfig,
@@ -173,3 +171,32 @@ def test_eight_host_devices_match_one_device(tmp_path):
     assert res["moved"] > 1e-4  # the step did something
     assert res["diff"] < 1e-6
     assert "train.batch_size = 12 must be divisible by the number of devices (8)" in res["err"]
+
+
+def test_two_processes_jax_distributed_match_one_process(tmp_path):
+    """Multi-host path: 2 processes (jax.distributed on localhost, 1 CPU device each) sharing the
+    global batch end with the parameters of a 1-process run on the same batches."""
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+    env.pop("XLA_FLAGS", None)
+    procs = [
+        subprocess.Popen([sys.executable, str(HERE / "_multihost_run.py"), str(port), str(i), str(tmp_path / "mh")],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        for i in range(2)
+    ]
+    outs = [p.communicate(timeout=300) for p in procs]
+    for p, (_, err) in zip(procs, outs):
+        assert p.returncode == 0, err[-3000:]
+    multi = [np.asarray(x) for x in json.loads(outs[0][0].splitlines()[-1])["params"]]
+
+    key = jax.random.PRNGKey(5)
+    cfg = TrainConfig(steps=4, batch_size=32, checkpoint_every=2, progress=False, log_every=2)
+    single = fit(_mlp_run.loss_fn, _mlp_run.mlp_init(key), _mlp_run.dataset(0), cfg, workdir=tmp_path / "one", key=key)
+    for a, b in zip(multi, jax.tree.leaves(single.state.params)):
+        np.testing.assert_allclose(a, np.asarray(b), atol=1e-6, rtol=0)
+    assert (tmp_path / "mh" / "checkpoints" / "4").is_dir()

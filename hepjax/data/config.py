@@ -1,0 +1,63 @@
+"""Config sections for experiments that generate events and cluster jets.
+
+Embed them in an experiment's ``Config`` (``sample: SampleConfig = section(SampleConfig)``,
+``jets: JetConfig = section(JetConfig)``) and call :func:`generate_from_config` /
+:func:`cluster_from_config`, so every experiment describes its sample the same way in YAML::
+
+    sample:
+      process: boosted_w
+      n_events: 2000
+      seed: 3
+      settings: ["Tune:pp = 14"]
+      workers: 2
+    jets: {R: 0.8, ptmin: 200.0, max_jets: 2, max_constituents: 100}
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from hepjax.config.schema import param
+
+from .generate import DEFAULT_CHUNK_SIZE, generate
+from .jets import ALGORITHMS, Jets, cluster_jets
+from .particles import Particles
+from .processes import PROCESSES
+from .sample import EventSample
+
+
+@dataclasses.dataclass(frozen=True)
+class SampleConfig:
+    """Arguments of :func:`hepjax.data.generate` (see there for units and meaning)."""
+
+    process: str = param("z_ll", choices=tuple(sorted(PROCESSES)), doc="named Pythia process")
+    n_events: int = param(1000, ge=1)
+    seed: int = param(0, ge=0, doc="generation seed (same seed -> same events)")
+    settings: tuple[str, ...] = param((), doc="extra Pythia 'Key = value' strings")
+    sqrt_s: float = param(13600.0, gt=0.0, doc="centre-of-mass energy, GeV")
+    workers: int = param(1, ge=1, doc="generation processes")
+    max_particles: int | None = param(None, ge=1, doc="pad/truncate final-state particles to this")
+    cache_dir: str | None = param(None, doc="sample cache; default $HEPJAX_CACHE_DIR or ~/.cache/hepjax")
+    chunk_size: int = param(DEFAULT_CHUNK_SIZE, ge=1, doc="events per independently seeded chunk")
+
+
+@dataclasses.dataclass(frozen=True)
+class JetConfig:
+    """Arguments of :func:`hepjax.data.cluster_jets`."""
+
+    R: float = param(0.4, gt=0.0, lt=10.0, doc="jet radius")
+    ptmin: float = param(20.0, ge=0.0, doc="minimum jet pT, GeV")
+    algorithm: str = param("antikt", choices=ALGORITHMS)
+    max_jets: int = param(10, ge=1)
+    max_constituents: int = param(0, ge=0, doc="0: no constituent arrays")
+
+
+def generate_from_config(cfg: SampleConfig, *, progress: bool = True) -> EventSample:
+    """:func:`generate` with the fields of a :class:`SampleConfig`."""
+    kwargs = dataclasses.asdict(cfg)
+    return generate(kwargs.pop("process"), kwargs.pop("n_events"), kwargs.pop("seed"), progress=progress,
+                    **{**kwargs, "settings": tuple(cfg.settings)})
+
+
+def cluster_from_config(particles: Particles, cfg: JetConfig) -> Jets:
+    """:func:`cluster_jets` with the fields of a :class:`JetConfig`."""
+    return cluster_jets(particles, **dataclasses.asdict(cfg))
