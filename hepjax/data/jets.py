@@ -11,6 +11,7 @@ JHEP 04 (2008) 063 [arXiv:0802.1189]; FastJet user manual, EPJC 72 (2012) 1896.
 """
 from __future__ import annotations
 
+import numbers
 from typing import NamedTuple
 
 import awkward as ak
@@ -39,6 +40,10 @@ class Jets(NamedTuple):
     n_constituents: np.ndarray
     mask: np.ndarray
     constituents: Particles | None = None
+
+
+def _is_real(x) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
 def _validated(particles: Particles) -> dict[str, np.ndarray]:
@@ -95,14 +100,15 @@ def cluster_jets(
     """
     if algorithm not in ALGORITHMS:
         raise ValueError(f"unknown jet algorithm {algorithm!r}; choose one of {ALGORITHMS}")
-    if not (isinstance(R, (int, float)) and 0 < R < 10):
+    if not (_is_real(R) and 0 < R < 10):
         raise ValueError(f"R must be a positive radius below 10, got {R!r}")
-    if not (isinstance(ptmin, (int, float)) and np.isfinite(ptmin) and ptmin >= 0):
+    if not (_is_real(ptmin) and np.isfinite(ptmin) and ptmin >= 0):
         raise ValueError(f"ptmin must be a finite number >= 0 GeV, got {ptmin!r}")
-    if isinstance(max_jets, bool) or not isinstance(max_jets, int) or max_jets < 1:
+    if isinstance(max_jets, bool) or not isinstance(max_jets, numbers.Integral) or max_jets < 1:
         raise ValueError(f"max_jets must be an integer >= 1, got {max_jets!r}")
-    if isinstance(max_constituents, bool) or not isinstance(max_constituents, int) or max_constituents < 0:
+    if isinstance(max_constituents, bool) or not isinstance(max_constituents, numbers.Integral) or max_constituents < 0:
         raise ValueError(f"max_constituents must be an integer >= 0, got {max_constituents!r}")
+    max_jets, max_constituents = int(max_jets), int(max_constituents)
     arr = _validated(particles)
     n = arr["mask"].shape[0]
     m = arr["mask"]
@@ -169,7 +175,7 @@ def match_jets_to_partons(jets: Jets, partons: Particles, *, dr: float = 0.8, pr
     quarks, so a fat jet holding a boosted W and its decay quarks is labelled 24, and a top jet 6.
     Use ``abs`` of the result for q/g/W/Z/t classes (1-5 quarks, 21 gluon, 24 W, 23 Z, 6 top).
     """
-    if not (isinstance(dr, (int, float)) and dr > 0):
+    if not (_is_real(dr) and dr > 0):
         raise ValueError(f"dr must be a positive number, got {dr!r}")
     jm = np.asarray(jets.mask, bool)
     pm = np.asarray(partons.mask, bool)

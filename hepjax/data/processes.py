@@ -30,6 +30,7 @@ is passed in ``settings``.
 from __future__ import annotations
 
 import math
+import numbers
 
 #: Settings every process gets before its own (and before the user's).
 COMMON: tuple[str, ...] = (
@@ -53,12 +54,12 @@ def qcd_settings(pthat_min: float, pthat_max: float | None = None) -> tuple[str,
     :func:`hepjax.data.generate` (it overrides a process's default range), e.g.
     ``generate("qcd_dijet", 100, 0, settings=qcd_settings(300, 500))``.
     """
-    if not (isinstance(pthat_min, (int, float)) and math.isfinite(pthat_min) and pthat_min >= 0):
+    if not (isinstance(pthat_min, numbers.Real) and math.isfinite(pthat_min) and pthat_min >= 0):
         raise ValueError(f"pthat_min must be a finite number >= 0 GeV, got {pthat_min!r}")
     if pthat_max is None:
         upper = -1.0  # Pythia: negative pTHatMax means no upper limit
     else:
-        if not (isinstance(pthat_max, (int, float)) and math.isfinite(pthat_max) and pthat_max > pthat_min):
+        if not (isinstance(pthat_max, numbers.Real) and math.isfinite(pthat_max) and pthat_max > pthat_min):
             raise ValueError(f"pthat_max must be a finite number > pthat_min={pthat_min}, got {pthat_max!r}")
         upper = float(pthat_max)
     return (f"PhaseSpace:pTHatMin = {float(pthat_min)}", f"PhaseSpace:pTHatMax = {upper}")
@@ -72,7 +73,7 @@ def beam_spot_settings(sigma_z: float = 35.0, sigma_xy: float = 0.01) -> tuple[s
     event sits at its own z).
     """
     for name, v in (("sigma_z", sigma_z), ("sigma_xy", sigma_xy)):
-        if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
+        if not (isinstance(v, numbers.Real) and math.isfinite(v) and v >= 0):
             raise ValueError(f"{name} must be a finite number >= 0 mm, got {v!r}")
     return (
         "Beams:allowVertexSpread = on",

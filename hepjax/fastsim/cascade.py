@@ -279,7 +279,9 @@ def check_energies(energies: np.ndarray, *, low: float = 0.0, high: float = np.i
     if energies.ndim != 1:
         raise ValueError(f"{what} must be a 1-D array [n] in GeV, got shape {energies.shape}")
     if not np.all(np.isfinite(energies)) or np.any(energies <= 0):
-        raise ValueError(f"{what} must be finite and > 0 GeV; got min {np.nanmin(energies)!r}, NaN/Inf: {int(np.sum(~np.isfinite(energies)))}")
+        finite = energies[np.isfinite(energies)]
+        lowest = f"{finite.min():.4g}" if finite.size else "none finite"
+        raise ValueError(f"{what} must be finite and > 0 GeV; got min {lowest}, NaN/Inf: {int(np.sum(~np.isfinite(energies)))}")
     out = (energies < low) | (energies > high)
     if out.any():
         warnings.warn(f"{int(out.sum())} {what} lie outside [{low:g}, {high:g}] GeV (range: {energies.min():.3g}–{energies.max():.3g})", stacklevel=2)

@@ -7,8 +7,10 @@ from hepjax.flows.bijectors import (
     logit,
     rqs,
     rqs_param_count,
+    rqs_reference,
     standardize,
 )
+from hepjax.flows.spline import RationalQuadraticSpline
 from hepjax.flows.conditioners import MADE, CouplingMLP, made_masks
 from hepjax.flows.flow import KINDS, Flow, FlowConfig, flow_from_config, make_flow
 from hepjax.flows.training import fit_flow, mean_log_prob
@@ -22,6 +24,7 @@ __all__ = [
     "FlowConfig",
     "MaskedAutoregressive",
     "Permutation",
+    "RationalQuadraticSpline",
     "affine",
     "fit_flow",
     "flow_from_config",
@@ -31,5 +34,6 @@ __all__ = [
     "mean_log_prob",
     "rqs",
     "rqs_param_count",
+    "rqs_reference",
     "standardize",
 ]

@@ -6,7 +6,8 @@ latent (base) space to data space, so sampling calls ``forward`` and ``log_prob`
 ``inverse``.
 
 - :func:`rqs` — an element-wise rational-quadratic spline (Durkan et al. 2019,
-  arXiv:1906.04032) via ``distrax.RationalQuadraticSpline``, identity outside ``[-B, B]``.
+  arXiv:1906.04032), identity outside ``[-B, B]``; a vectorised twin of
+  ``distrax.RationalQuadraticSpline`` (:func:`rqs_reference`).
 - :func:`affine` — element-wise ``y = x * exp(log_scale) + shift`` (RealNVP, arXiv:1605.08803).
 - :class:`Permutation` — a fixed permutation of the event (log-det 0).
 - :class:`MaskedAutoregressive` — a MAF layer (Papamakarios et al. 2017, arXiv:1705.07057):
@@ -24,6 +25,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
+from hepjax.flows.spline import RationalQuadraticSpline
+
 Array = jax.Array
 
 SPLINE_BOUND = 5.0  # splines act on [-5, 5] and are the identity outside (as zuko's NSF)
@@ -35,7 +38,17 @@ def rqs_param_count(num_bins: int) -> int:
 
 
 def rqs(params: Array, bound: float = SPLINE_BOUND) -> distrax.Bijector:
-    """Element-wise rational-quadratic spline; ``params[..., 3K+1]`` (zeros give the identity)."""
+    """Element-wise rational-quadratic spline; ``params[..., 3K+1]`` (zeros give the identity).
+
+    The vectorised :class:`~hepjax.flows.spline.RationalQuadraticSpline`, numerically identical
+    to ``distrax.RationalQuadraticSpline(params, -bound, bound, boundary_slopes="identity")``
+    (see :func:`rqs_reference`) and ~10x faster to differentiate.
+    """
+    return RationalQuadraticSpline(params, bound)
+
+
+def rqs_reference(params: Array, bound: float = SPLINE_BOUND) -> distrax.Bijector:
+    """distrax's own spline with the same parameterisation: the reference :func:`rqs` is tested against."""
     return distrax.RationalQuadraticSpline(params, range_min=-bound, range_max=bound, boundary_slopes="identity")
 
 

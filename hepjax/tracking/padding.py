@@ -5,8 +5,8 @@ happens here, outside ``jit``. A bucket is ``(n_node, n_edge)``; every padded gr
 event as graph 0 and one padding graph that owns the padding nodes and edges (padding edges join
 padding nodes, so they never touch real hits). The classifier is compiled once per bucket.
 
-A graph larger than the largest bucket gets a new, larger bucket (next multiple of 1024 nodes /
-4096 edges above it) with a warning; nothing is ever truncated.
+A graph larger than the largest bucket gets a new, larger bucket (next multiple of 512 nodes /
+1024 edges above it) with a warning; nothing is ever truncated.
 
 Batches for :func:`hepjax.train.fit` stack ``B`` padded graphs of one bucket on a new leading
 axis (leaves ``[B, ...]``), so the trainer can shard them over devices; the model is ``vmap``-ed
@@ -23,8 +23,8 @@ import numpy as np
 
 from hepjax.tracking.graph import EventGraph
 
-NODE_QUANTUM = 1024
-EDGE_QUANTUM = 4096
+NODE_QUANTUM = 512
+EDGE_QUANTUM = 1024
 
 
 class Bucket(NamedTuple):
@@ -38,7 +38,7 @@ def _round_up(x: int, q: int) -> int:
 
 def make_buckets(graphs: list[EventGraph], n_buckets: int = 3) -> list[Bucket]:
     """At most ``n_buckets`` sizes covering ``graphs``: quantiles of their node and edge counts,
-    rounded up to multiples of 1024 nodes / 4096 edges; the largest covers every graph."""
+    rounded up to multiples of 512 nodes / 1024 edges; the largest covers every graph."""
     if not graphs:
         return [Bucket(NODE_QUANTUM, EDGE_QUANTUM)]
     nn = np.array([g.n_node + 1 for g in graphs])

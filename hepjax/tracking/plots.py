@@ -63,6 +63,6 @@ def plot_event_display(hits: Hits, graph: EventGraph, candidates: list[np.ndarra
     axy.set_aspect("equal")
     axy.set_xlabel("x [mm]"); axy.set_ylabel("y [mm]")  # noqa: E702
     arz.set_xlabel("z [mm]"); arz.set_ylabel("r [mm]")  # noqa: E702
-    axy.set_title(f"{len(candidates)} track candidates", fontsize=12)
+    axy.text(0.02, 0.02, f"{len(candidates)} track candidates", transform=axy.transAxes, fontsize=11)
     label(axy)
     return savefig(fig, path)

@@ -199,3 +199,14 @@ def test_user_settings_override_process_defaults(tmp_path):
     assert (hard_pt > 299.9).all() and (hard_pt < 320.1).all()
     np.testing.assert_allclose(hard_pt[:, 0], hard_pt[:, 1], rtol=1e-4)
     assert s.info["settings"] == qcd_settings(300, 320)
+
+
+def test_event_weights_follow_pythia_bias(tmp_path):
+    # bias2Selection samples 2 -> 2 events with extra weight (pT-hat / pTRef)^4; the event weight is its
+    # inverse, so weight * pT-hat^4 is the same for every event
+    bias = ("PhaseSpace:bias2Selection = on", "PhaseSpace:bias2SelectionPow = 4")
+    s = generate("qcd_dijet", 6, 4, settings=qcd_settings(50, None) + bias, cache_dir=tmp_path, progress=False)
+    pthat = s.partons.pt[:, 0].astype(np.float64)
+    assert s.weights.std() > 0 and (s.weights > 0).all()
+    prod = s.weights * pthat**4
+    np.testing.assert_allclose(prod, prod[0], rtol=1e-3)

@@ -46,4 +46,9 @@ def test_process_physics(process, cache_root):
     if process == "scalar_4l":  # H -> Z Z* -> 4 charged leptons
         leptons = q.mask & np.isin(np.abs(q.pdg), (11, 13))
         assert (leptons.sum(1) == 4).all()
-    assert np.isfinite(s.info["cross_section_mb"]) and s.info["cross_section_mb"] > 0
+    sigma = s.info["cross_section_mb"]
+    assert np.isfinite(sigma) and sigma > 0
+    if process == "minbias":  # sigma_inel(13 TeV) = 78.1 +- 2.9 mb measured (ATLAS, PRL 117 (2016) 182002)
+        assert 70 < sigma < 86
+    if process == "ttbar":  # Pythia LO gg/qq -> tt at 13.6 TeV: ~0.55 nb (NNLO+NNLL: 0.92 nb)
+        assert 3e-7 < sigma < 9e-7

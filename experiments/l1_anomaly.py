@@ -1,0 +1,250 @@
+"""L1 anomaly-detection trigger (AXOL1TL / ADC2021 style): QAT autoencoder and VAE, exported bit-exactly.
+
+Events: Pythia 8 -> CMS-like smearing (:func:`hepjax.detector.smear`, exact cuts) -> 57-number
+L1 summaries (:mod:`hepjax.hls.l1_inputs`). Background: an SM mix of ``w_lnu``, ``qcd_dijet``,
+``z_ll`` and ``ttbar`` (event counts from ``data.background``); signals: ``scalar_4l``,
+``leptoquark``, ``charged_higgs``, ``h_tautau``. The network sees log(1 + pT) and eta, phi,
+standardised on the training background (read-out preprocessing, before the firmware).
+
+Models (both quantization-aware, ``qat`` types, <= 8-bit weights):
+* ``ae``: 57 -> 32-16-``latent``-16-32 -> 57; score = mean squared reconstruction error;
+* ``vae``: encoder 57 -> 32-16 -> (mu, log sigma^2) [2 x latent], decoder as the AE; trained on
+  reconstruction + ``beta`` KL; score = sum mu^2 (the AXOL1TL choice: only the encoder runs in the
+  FPGA).
+The firmware network of each (the AE; the VAE encoder) is saved in ``<run>/<name>/`` with its
+checkpoint, ``hls_export.json`` and ``validation.npz`` for ``hepjax export-hls``.
+
+Metrics: ROC AUC per signal and TPR at the lowest FPR the background test sample resolves
+(``1 / n_background_test``, reported as ``fpr_floor``), for the JAX models and for the scores
+computed from the C-simulation outputs. Compilations: one train step and one eval per model.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from hepjax.config import param, section
+from hepjax.train import ArrayDataset, TrainConfig, fit
+
+SIGNALS = ("scalar_4l", "leptoquark", "charged_higgs", "h_tautau")
+
+
+@dataclasses.dataclass(frozen=True)
+class DataCfg:
+    background: tuple[int, int, int, int] = param((6000, 4000, 1500, 500), doc="events of w_lnu, qcd_dijet, z_ll, ttbar")
+    n_signal: int = param(1000, ge=10, doc="events per signal process")
+    train_fraction: float = param(0.5, gt=0.0, lt=1.0, doc="of the background; the rest is the test sample")
+    workers: int = param(2, ge=1)
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelCfg:
+    hidden: tuple[int, ...] = param((32, 16))
+    latent: int = param(3, ge=1)
+    beta: float = param(0.5, ge=0.0, doc="VAE KL weight")
+    kinds: tuple[str, ...] = param(("ae", "vae"), doc="which models to train: ae, vae")
+
+
+@dataclasses.dataclass(frozen=True)
+class QatCfg:
+    input_type: str = param("ap_fixed<16,6,AP_RND,AP_SAT>")
+    weight_bits: int = param(8, ge=2, le=8, doc="<= 8 bits")
+    weight_integer: int = param(2)
+    activation_bits: int = param(8, ge=2, le=16)
+    activation_integer: int = param(4)
+    result_type: str = param("ap_fixed<16,6,AP_RND,AP_SAT>")
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportCfg:
+    enabled: bool = param(True)
+    reuse_factor: int = param(1, ge=1)
+    io_type: str = param("parallel", choices=("parallel", "stream"))
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    data: DataCfg = section(DataCfg)
+    model: ModelCfg = section(ModelCfg)
+    qat: QatCfg = section(QatCfg)
+    train: TrainConfig = section(TrainConfig)
+    export: ExportCfg = section(ExportCfg)
+
+
+class VAE(nn.Module):
+    """Encoder (exported) -> reparameterised latent -> decoder; returns (recon, mu, logvar)."""
+
+    encoder: nn.Module
+    decoder: nn.Module
+    latent: int
+
+    def __call__(self, x, key):
+        h = self.encoder(x)
+        mu, logvar = h[:, : self.latent], jnp.clip(h[:, self.latent :], -8.0, 8.0)
+        z = mu + jnp.exp(0.5 * logvar) * jax.random.normal(key, mu.shape)
+        return self.decoder(z), mu, logvar
+
+
+def make_events(cfg: DataCfg, seed: int) -> dict[str, np.ndarray]:
+    """57-feature summaries per process name."""
+    from hepjax.data import generate
+    from hepjax.hls.l1_inputs import smeared_summary
+
+    counts = dict(zip(("w_lnu", "qcd_dijet", "z_ll", "ttbar"), cfg.background))
+    counts.update({s: cfg.n_signal for s in SIGNALS})
+    out = {}
+    for i, (proc, n) in enumerate(counts.items()):
+        s = generate(proc, n, seed + 1000 + i, workers=cfg.workers, progress=False)
+        out[proc] = smeared_summary(s.particles, seed + 2000 + i)
+    return out
+
+
+def roc(bg: np.ndarray, sig: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """FPR, TPR (threshold scan, higher score = more anomalous) and AUC (Mann-Whitney, ties halved)."""
+    s = np.concatenate([bg, sig])
+    y = np.concatenate([np.zeros(len(bg)), np.ones(len(sig))])
+    order = np.argsort(-s, kind="stable")
+    tpr = np.concatenate([[0], np.cumsum(y[order]) / len(sig)])
+    fpr = np.concatenate([[0], np.cumsum(1 - y[order]) / len(bg)])
+    from scipy.stats import rankdata
+
+    r = rankdata(s)
+    auc = (r[len(bg):].sum() - len(sig) * (len(sig) + 1) / 2) / (len(bg) * len(sig))
+    return fpr, tpr, float(auc)
+
+
+def tpr_at(bg: np.ndarray, sig: np.ndarray, fpr: float) -> float:
+    """Signal efficiency at the score threshold that passes a fraction ``fpr`` of the background."""
+    thr = np.quantile(bg, 1.0 - fpr, method="higher")
+    return float(np.mean(sig > thr))
+
+
+def run(cfg, workdir: Path) -> dict:
+    from hepjax.hls.export import export_model, save_export_spec
+    from hepjax.hls.l1_inputs import preprocess
+    from hepjax.hls.models import TriggerMLP, qat_types
+
+    c: Config = cfg.sections
+    workdir = Path(workdir)
+    ev = {k: preprocess(v) for k, v in make_events(c.data, cfg.seed).items()}
+    rng = np.random.default_rng(cfg.seed)
+    bg = np.concatenate([ev[p] for p in ("w_lnu", "qcd_dijet", "z_ll", "ttbar")])
+    bg = bg[rng.permutation(len(bg))]
+    n_tr = int(round(c.data.train_fraction * len(bg)))
+    mean, std = bg[:n_tr].mean(0), bg[:n_tr].std(0) + 1e-3
+    norm = lambda a: ((a - mean) / std).astype(np.float32)  # noqa: E731
+    x_tr, x_te = norm(bg[:n_tr]), norm(bg[n_tr:])
+    sig = {s: norm(ev[s]) for s in SIGNALS}
+    (workdir / "standardisation.json").write_text(json.dumps({"mean": mean.tolist(), "std": std.tolist()}))
+
+    q, m = c.qat, c.model
+    d = x_tr.shape[1]
+
+    def mlp(widths):
+        n = len(widths)
+        t = qat_types(n, input_type=q.input_type, weight_bits=q.weight_bits, integer_bits=q.weight_integer, result_type=q.result_type,
+                      activation_bits=q.activation_bits, activation_integer=q.activation_integer)
+        return TriggerMLP(tuple(widths), **t)
+
+    enc_ae = (*m.hidden, m.latent, *reversed(m.hidden), d)
+    metrics: dict = {"n_background_train": int(len(x_tr)), "n_background_test": int(len(x_te)),
+                     "fpr_floor": 1.0 / len(x_te), "weight_type": f"ap_fixed<{q.weight_bits},{q.weight_integer},AP_RND,AP_SAT>"}
+    key = jax.random.PRNGKey(cfg.seed)
+    scores, firmware = {}, {}
+    for i, kind in enumerate(m.kinds):
+        if kind == "ae":
+            model = mlp(enc_ae)
+
+            def loss_fn(params, batch, k, model=model):
+                r = model.apply({"params": params}, batch["x"])
+                return jnp.mean((r - batch["x"]) ** 2), {}
+
+            params = model.init(jax.random.fold_in(key, i), x_tr[:1])["params"]
+            fw_model, fw_path = model, ()
+        elif kind == "vae":
+            enc = mlp((*m.hidden, 2 * m.latent))
+            dec = mlp((*reversed(m.hidden), d))
+            model = VAE(enc, dec, m.latent)
+
+            def loss_fn(params, batch, k, model=model):
+                r, mu, lv = model.apply({"params": params}, batch["x"], k)
+                kl = -0.5 * jnp.sum(1 + lv - mu**2 - jnp.exp(lv), axis=1)
+                rec = jnp.mean((r - batch["x"]) ** 2, axis=1)
+                return jnp.mean((1 - m.beta) * rec + m.beta * kl), {"kl": jnp.mean(kl), "rec": jnp.mean(rec)}
+
+            params = model.init(jax.random.fold_in(key, i), x_tr[:1], key)["params"]
+            fw_model, fw_path = enc, ("encoder",)
+        else:
+            raise ValueError(f"model.kinds: unknown kind {kind!r} (use ae, vae)")
+        res = fit(loss_fn, params, ArrayDataset({"x": x_tr}, c.train.batch_size, seed=cfg.seed + i), c.train,
+                  workdir=workdir / kind, key=jax.random.fold_in(key, 100 + i), plot_keys=("loss",))
+        p = jax.device_get(res.state.params)
+        fw_params = p
+        for k in fw_path:
+            fw_params = fw_params[k]
+        firmware[kind] = (fw_model, {"params": fw_params})
+        save_export_spec(workdir / kind, fw_model, (d,), x_te, params_path=fw_path,
+                         note=f"L1 anomaly {kind}: inputs preprocessed by hepjax.hls.l1_inputs.preprocess and {workdir / 'standardisation.json'}")
+        metrics[f"compilations_{kind}"] = res.compilations
+        fn = jax.jit(lambda v, a, fw_model=fw_model: fw_model.apply(v, a))
+        score = lambda a, kind=kind, fn=fn: _score(kind, np.asarray(fn(firmware[kind][1], a)), a, m.latent)  # noqa: E731
+        scores[kind] = {"background": score(x_te), **{s: score(v) for s, v in sig.items()}}
+
+    for kind, sc in scores.items():
+        _summarise(metrics, kind, sc, len(x_te))
+    if c.export.enabled:
+        for kind, (fw_model, v) in firmware.items():
+            rep = export_model(fw_model, v, (d,), np.concatenate([x_te, *sig.values()]), workdir / kind / "hls4ml_prj",
+                               reuse_factor=c.export.reuse_factor, io_type=c.export.io_type)
+            a = rep["agreement"]
+            metrics[f"{kind}_bit_mismatches"] = a["bit_mismatches"]
+            metrics[f"{kind}_export_inputs"] = a["n_inputs"]
+            metrics[f"{kind}_max_abs_diff"] = a["max_abs_diff"]
+            metrics[f"{kind}_multiplications"] = rep["multiplications"]
+            metrics[f"{kind}_csim_s"] = rep["timing_s"]["csim_compile_and_run"]
+        first = m.kinds[0]
+        metrics["l1_anomaly_bit_mismatches"] = int(sum(metrics[f"{k}_bit_mismatches"] for k in m.kinds))
+        metrics["l1_anomaly_export_inputs"] = metrics[f"{first}_export_inputs"]
+    metrics["l1_anomaly_tpr_at_fpr"] = float(np.mean([metrics[f"{m.kinds[0]}_tpr_{s}"] for s in SIGNALS]))
+    _plot(scores, workdir)
+    return metrics
+
+
+def _score(kind: str, out: np.ndarray, x: np.ndarray, latent: int) -> np.ndarray:
+    if kind == "ae":
+        return np.mean((out - x) ** 2, axis=1)
+    return np.sum(out[:, :latent] ** 2, axis=1)
+
+
+def _summarise(metrics: dict, kind: str, sc: dict, n_bg: int) -> None:
+    fpr0 = 1.0 / n_bg
+    for s in SIGNALS:
+        _, _, auc = roc(sc["background"], sc[s])
+        metrics[f"{kind}_auc_{s}"] = auc
+        metrics[f"{kind}_tpr_{s}"] = tpr_at(sc["background"], sc[s], fpr0)
+        metrics[f"{kind}_tpr_1e-3_{s}"] = tpr_at(sc["background"], sc[s], 1e-3)
+
+
+def _plot(scores: dict, workdir: Path) -> None:
+    from hepjax.plotting import figure, label, savefig
+
+    fig, ax = figure()
+    for kind, sc in scores.items():
+        for s in SIGNALS:
+            fpr, tpr, auc = roc(sc["background"], sc[s])
+            ax.plot(fpr[1:], tpr[1:], "-" if kind == "ae" else "--", label=f"{s} {kind.upper()} (AUC {auc:.2f})")
+    ax.set_xscale("log")
+    ax.set_xlabel("background efficiency (FPR)")
+    ax.set_ylabel("signal efficiency (TPR)")
+    ax.legend(fontsize=8)
+    label(ax)
+    savefig(fig, workdir / "roc.png")

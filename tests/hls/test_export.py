@@ -1,0 +1,53 @@
+"""A tiny QAT model trained with the hepjax trainer, exported from its checkpoint and C-simulated bit-exactly."""
+import json
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from hepjax.hls.export import export_checkpoint, save_export_spec
+from hepjax.hls.models import TriggerMLP, qat_types
+from hepjax.train import ArrayDataset, TrainConfig, fit
+
+
+def test_tiny_qat_model_exports_bit_exact(tmp_path):
+    kw = qat_types(2, input_type="ap_fixed<12,4,AP_RND,AP_SAT>", weight_bits=6, result_type="ap_fixed<12,5,AP_RND,AP_SAT>",
+                   activation_bits=6, activation_integer=2)
+    model = TriggerMLP((8, 3), output_activation="softmax", **kw)
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 1.5, (512, 4)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int32) + (x[:, 1] > 1).astype(np.int32)
+
+    def loss_fn(params, batch, key):
+        p = model.apply({"params": params}, batch["x"])
+        return -jnp.mean(jnp.log(jnp.take_along_axis(p, batch["y"][:, None], 1) + 1e-6)), {}
+
+    params = model.init(jax.random.PRNGKey(0), x[:1])["params"]
+    cfg = TrainConfig(steps=20, batch_size=64, learning_rate=0.01, progress=False, checkpoint_every=0)
+    fit(loss_fn, params, ArrayDataset({"x": x, "y": y}, 64), cfg, workdir=tmp_path / "run", key=jax.random.PRNGKey(1), plot_keys=())
+    save_export_spec(tmp_path / "run", model, (4,), x, y_val=y)
+
+    rep = export_checkpoint(tmp_path / "run" / "checkpoints", tmp_path / "prj", io_type="parallel")
+    agree = rep["agreement"]
+    assert agree["n_inputs"] == 512
+    assert agree["bit_mismatches"] == 0
+    assert set(agree["bit_exact_layers"]) >= {"dense_0", "act_0", "act_0_q", "dense_1"}
+    assert agree["argmax_agreement"] >= 0.999
+    assert (tmp_path / "prj" / "hepjax_report.json").is_file()
+    assert json.loads((tmp_path / "prj" / "hepjax_report.json").read_text())["agreement"]["bit_mismatches"] == 0
+    dense = {l["name"]: l for l in rep["layers"] if l["class"] == "Dense"}
+    assert dense["dense_0"]["n_weights"] == 32 and dense["dense_0"]["precision"]["weight_t"].startswith("fixed<6,1")
+    assert "vitis_hls" in rep["synthesis_command"]
+
+
+def test_export_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such run"):
+        export_checkpoint(tmp_path / "missing", tmp_path / "out")
+    (tmp_path / "run").mkdir()
+    with pytest.raises(FileNotFoundError, match="hls_export.json"):
+        export_checkpoint(tmp_path / "run", tmp_path / "out")
