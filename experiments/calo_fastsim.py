@@ -42,7 +42,7 @@ from hepjax.train import TrainConfig
 
 @dataclasses.dataclass(frozen=True)
 class DataCfg:
-    n_showers: int = param(3000, ge=10, doc="reference showers (train + test)")
+    n_showers: int = param(2000, ge=10, doc="reference showers (train + test)")
     e_min: float = param(1.0, gt=0.0, doc="incident energy range, log-uniform [GeV]")
     e_max: float = param(100.0, gt=0.0)
     test_fraction: float = param(0.25, gt=0.0, lt=1.0)

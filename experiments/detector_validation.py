@@ -23,12 +23,24 @@ import jax
 import numpy as np
 
 from hepjax.config import RunConfig, param, section
-from hepjax.data import JetConfig, SampleConfig, cluster_from_config, delta_r, generate_from_config
+from hepjax.data import (
+    JetConfig,
+    SampleConfig,
+    cluster_from_config,
+    delta_r,
+    generate_from_config,
+)
 from hepjax.data.particles import Particles
 from hepjax.detector import cms_like, smear_checked, to_particles
 from hepjax.detector import validation as val
 from hepjax.detector.smearing import _smear_jit
-from hepjax.detector.species import CHARGED_HADRON, ELECTRON, MUON, NEUTRAL_HADRON, PHOTON
+from hepjax.detector.species import (
+    CHARGED_HADRON,
+    ELECTRON,
+    MUON,
+    NEUTRAL_HADRON,
+    PHOTON,
+)
 from hepjax.detector.tracker import TrackerGeometry, simulate_event_hits
 from hepjax.plotting import figure, label, savefig
 
@@ -114,9 +126,14 @@ def _calo_display(r, params, event: int, workdir: Path) -> None:
     for ax, name in zip(axes, ("ecal", "hcal")):
         grid = getattr(params, name).grid
         cells = np.asarray(getattr(r, f"{name}_cells")[event])
-        im = ax.pcolormesh(grid.phi_edges(), grid.eta_edges(), np.where(cells > 0, cells, np.nan), cmap="viridis",
-                           norm="log", shading="flat")
-        fig.colorbar(im, ax=ax, label=f"{name.upper()} cell E [GeV]")
+        i, j = np.nonzero(cells > 0)  # cells as markers: 0.0174-wide ECAL crystals vanish in an image
+        eta_c = -grid.eta_max + (i + 0.5) * grid.d_eta
+        phi_c = -np.pi + (j + 0.5) * grid.d_phi
+        e = cells[i, j]
+        im = ax.scatter(phi_c, eta_c, c=e, s=6 + 10 * np.log1p(e), cmap="viridis", norm="log", marker="s")
+        fig.colorbar(im, ax=ax, label=f"{name.upper()} cell E [GeV] ({grid.n_eta}x{grid.n_phi} cells)")
+        ax.set_xlim(-np.pi, np.pi)
+        ax.set_ylim(-grid.eta_max, grid.eta_max)
         ax.set_xlabel(r"$\phi$ [rad]")
         ax.set_ylabel(r"$\eta$")
         label(ax)
@@ -204,6 +221,7 @@ def run(cfg: RunConfig, workdir: Path) -> dict:
     for k, f in fits.items():
         metrics[f"pull_mean_{k}"] = f["mean"]
         metrics[f"pull_width_{k}"] = f["width"]
+        metrics[f"pull_mean_err_{k}"] = f["mean_err"]
         metrics[f"pull_width_err_{k}"] = f["width_err"]
         metrics[f"pull_n_{k}"] = f["n"]
     metrics.update(_resolution_plots(p, reco, params, c.smear, workdir))

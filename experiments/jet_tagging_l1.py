@@ -65,7 +65,7 @@ class QatCfg:
 @dataclasses.dataclass(frozen=True)
 class ExportCfg:
     enabled: bool = param(True)
-    ptq_precision: str = param("ap_fixed<16,6>", doc="hls4ml type of the float model (post-training quantization)")
+    ptq_precision: str = param("ap_fixed<16,6,AP_RND,AP_SAT>", doc="hls4ml type of the float model (post-training quantization); hls4ml's plain ap_fixed<16,6> truncates (AP_TRN) and wraps")
     reuse_factor: int = param(1, ge=1)
     io_type: str = param("parallel", choices=("parallel", "stream"))
 
@@ -94,7 +94,7 @@ def make_jets(cfg: DataCfg, seed: int) -> tuple[np.ndarray, np.ndarray]:
         if proc != "qcd_dijet":  # from the boson/top samples keep only the boson/top jets
             ok &= np.isin(lab, (24, 23, 6))
         c = jets.constituents
-        sel = lambda a: np.asarray(a)[ok]  # noqa: E731
+        sel = lambda a, ok=ok: np.asarray(a)[ok]
         const = type(c)(*(sel(getattr(c, f)) for f in c._fields))
         feats.append(jet_features(const, sel(jets.pt), sel(jets.mass)))
         labels.append(np.array([label_of[int(v)] for v in lab[ok]], np.int32))
@@ -154,7 +154,7 @@ def run(cfg, workdir: Path) -> dict:
         "float": TriggerMLP(features, output_activation="softmax"),
         "qat": TriggerMLP(features, output_activation="softmax", **types),
     }
-    metrics: dict = {"n_jets_train": int(len(x_tr)), "n_jets_test": int(len(x_te)), "weight_type": w}
+    metrics: dict = {"n_jets_train": len(x_tr), "n_jets_test": len(x_te), "weight_type": w}
     key = jax.random.PRNGKey(cfg.seed)
     trained = {}
     for i, (name, model) in enumerate(models.items()):
@@ -191,7 +191,7 @@ def _plot(models, trained, x, y, workdir: Path) -> None:
 
     fig, ax = figure()
     for (name, model), ls in zip(models.items(), ("-", "--")):
-        p = np.asarray(jax.jit(lambda v, a: model.apply(v, a))({"params": trained[name]}, x))
+        p = np.asarray(jax.jit(model.apply)({"params": trained[name]}, x))
         for k, cls in enumerate(CLASSES):
             s = p[:, k]
             order = np.argsort(-s)

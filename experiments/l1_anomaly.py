@@ -50,7 +50,7 @@ class DataCfg:
 class ModelCfg:
     hidden: tuple[int, ...] = param((32, 16))
     latent: int = param(3, ge=1)
-    beta: float = param(0.5, ge=0.0, doc="VAE KL weight")
+    beta: float = param(0.05, ge=0.0, doc="VAE KL weight (0.5 collapsed the latent: most mu quantized to 0)")
     kinds: tuple[str, ...] = param(("ae", "vae"), doc="which models to train: ae, vae")
 
 
@@ -141,7 +141,7 @@ def run(cfg, workdir: Path) -> dict:
     bg = bg[rng.permutation(len(bg))]
     n_tr = int(round(c.data.train_fraction * len(bg)))
     mean, std = bg[:n_tr].mean(0), bg[:n_tr].std(0) + 1e-3
-    norm = lambda a: ((a - mean) / std).astype(np.float32)  # noqa: E731
+    norm = lambda a: ((a - mean) / std).astype(np.float32)
     x_tr, x_te = norm(bg[:n_tr]), norm(bg[n_tr:])
     sig = {s: norm(ev[s]) for s in SIGNALS}
     (workdir / "standardisation.json").write_text(json.dumps({"mean": mean.tolist(), "std": std.tolist()}))
@@ -156,7 +156,7 @@ def run(cfg, workdir: Path) -> dict:
         return TriggerMLP(tuple(widths), **t)
 
     enc_ae = (*m.hidden, m.latent, *reversed(m.hidden), d)
-    metrics: dict = {"n_background_train": int(len(x_tr)), "n_background_test": int(len(x_te)),
+    metrics: dict = {"n_background_train": len(x_tr), "n_background_test": len(x_te),
                      "fpr_floor": 1.0 / len(x_te), "weight_type": f"ap_fixed<{q.weight_bits},{q.weight_integer},AP_RND,AP_SAT>"}
     key = jax.random.PRNGKey(cfg.seed)
     scores, firmware = {}, {}
@@ -196,7 +196,7 @@ def run(cfg, workdir: Path) -> dict:
                          note=f"L1 anomaly {kind}: inputs preprocessed by hepjax.hls.l1_inputs.preprocess and {workdir / 'standardisation.json'}")
         metrics[f"compilations_{kind}"] = res.compilations
         fn = jax.jit(lambda v, a, fw_model=fw_model: fw_model.apply(v, a))
-        score = lambda a, kind=kind, fn=fn: _score(kind, np.asarray(fn(firmware[kind][1], a)), a, m.latent)  # noqa: E731
+        score = lambda a, kind=kind, fn=fn: _score(kind, np.asarray(fn(firmware[kind][1], a)), a, m.latent)
         scores[kind] = {"background": score(x_te), **{s: score(v) for s, v in sig.items()}}
 
     for kind, sc in scores.items():

@@ -29,7 +29,7 @@ from hepjax.train import TrainConfig
 @dataclasses.dataclass(frozen=True)
 class SamplesCfg:
     process: str = param("qcd_dijet", doc="hepjax.data process")
-    n_events: int = param(6000, ge=10, doc="events per sample")
+    n_events: int = param(4000, ge=10, doc="events per sample")
     common_settings: tuple[str, ...] = param(("PartonLevel:MPI = off",), doc="Pythia settings of both samples")
     sim_settings: tuple[str, ...] = param(("Tune:pp = 14",), doc="the 'simulation' sample")
     data_settings: tuple[str, ...] = param(("Tune:pp = 14", "TimeShower:alphaSvalue = 0.115"), doc="the 'data' sample")
@@ -77,7 +77,7 @@ def run(cfg: RunConfig, workdir: Path) -> dict:
     key = jax.random.PRNGKey(cfg.seed)
     k_fit, k_before, k_after = jax.random.split(key, 3)
     res = fit_switched_flow(flow, sim_tr, data_tr, c.train, workdir=workdir / "flow", key=k_fit)
-    corrected = np.asarray(jax.jit(lambda p, x: morph(flow, p, x))(res.state.params, sim_te))
+    corrected = np.array(jax.jit(lambda p, x: morph(flow, p, x))(res.state.params, sim_te))  # writable copy
     corrected[:, 2] = np.floor(corrected[:, 2]) + 0.5  # multiplicity back to integers (+ 1/2)
     sim_te_i, data_te_i = sim_te.copy(), data_te.copy()
     sim_te_i[:, 2], data_te_i[:, 2] = np.floor(sim_te[:, 2]) + 0.5, np.floor(data_te[:, 2]) + 0.5

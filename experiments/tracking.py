@@ -20,7 +20,6 @@ import numpy as np
 
 from hepjax.config import param, section
 from hepjax.detector.tracker import TrackerGeometry
-from hepjax.train import TrainConfig, fit
 from hepjax.tracking import (
     GraphBatches,
     ModelConfig,
@@ -30,7 +29,15 @@ from hepjax.tracking import (
     make_loss_fn,
     score_graphs,
 )
-from hepjax.tracking.pipeline import EvalConfig, GraphConfig, cuts_from, evaluate, graph_metrics, make_graphs
+from hepjax.tracking.pipeline import (
+    EvalConfig,
+    GraphConfig,
+    cuts_from,
+    evaluate,
+    graph_metrics,
+    make_graphs,
+)
+from hepjax.train import TrainConfig, fit
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,7 +68,7 @@ def run(cfg, workdir: Path) -> dict:
     events = load_or_simulate(c.data.process, c.data.n_events, cfg.seed, c.tracker, mu=c.data.mu,
                               pileup_pool=c.data.pileup_pool, min_pt=c.data.min_pt, noise=c.data.noise,
                               workers=c.data.workers, progress=c.train.progress)
-    n_test = max(1, int(round(c.data.test_fraction * len(events))))
+    n_test = max(1, round(c.data.test_fraction * len(events)))
     train_ev, test_ev = events[:-n_test], events[-n_test:]
     cuts = cuts_from(train_ev, c.tracker, c.graph)
     train_g = make_graphs(train_ev, c.tracker, cuts, c.graph)

@@ -76,12 +76,12 @@ def measure(sizes: tuple[int, ...], *, cells_size: int, repeats: int = 3) -> dic
         t0 = time.perf_counter()
         jax.block_until_ready(smear_jit(key, pj, params, with_cells=False))
         metrics[f"smear_compile_s_{n}"] = round(time.perf_counter() - t0, 3)
-        t = time_call(lambda: smear_jit(key, pj, params, with_cells=False), repeats=repeats, warmup=0, min_time=0.5)
+        t = time_call(lambda pj=pj: smear_jit(key, pj, params, with_cells=False), repeats=repeats, warmup=0, min_time=0.5)
         metrics[f"smear_particles_per_s_{n}"] = n / t
-        t = time_call(lambda: grad_fn(params, pj.pt, pj.eta, pj.phi, pj, key), repeats=repeats, warmup=1, min_time=0.5)
+        t = time_call(lambda pj=pj: grad_fn(params, pj.pt, pj.eta, pj.phi, pj, key), repeats=repeats, warmup=1, min_time=0.5)
         metrics[f"smear_value_and_grad_particles_per_s_{n}"] = n / t
         rng = np.random.default_rng(1)
-        t = time_call(lambda: smear_numpy(draw_noise_numpy(rng, p.pt.shape), p, params, with_cells=False),
+        t = time_call(lambda p=p, rng=rng: smear_numpy(draw_noise_numpy(rng, p.pt.shape), p, params, with_cells=False),
                       repeats=repeats, warmup=1)
         peer[f"numpy_smear_particles_per_s_{n}"] = n / t
     big = max(sizes)

@@ -22,11 +22,26 @@ import optax
 
 from hepjax.bench.harness import time_call
 from hepjax.detector.tracker import TrackerGeometry
+from hepjax.tracking import (
+    GraphBatches,
+    ModelConfig,
+    init_params,
+    load_or_simulate,
+    make_buckets,
+    make_loss_fn,
+)
+from hepjax.tracking.padding import choose_bucket, pad_graph, stack
+from hepjax.tracking.pipeline import (
+    EvalConfig,
+    GraphConfig,
+    cuts_from,
+    evaluate,
+    graph_metrics,
+    make_graphs,
+    score_graphs,
+)
 from hepjax.train import TrainConfig, fit, make_train_step
 from hepjax.train.state import init_state
-from hepjax.tracking import GraphBatches, ModelConfig, init_params, load_or_simulate, make_buckets, make_loss_fn
-from hepjax.tracking.padding import choose_bucket, pad_graph, stack
-from hepjax.tracking.pipeline import EvalConfig, GraphConfig, cuts_from, evaluate, graph_metrics, make_graphs, score_graphs
 
 
 def _sizes(quick: bool) -> dict:
@@ -76,8 +91,8 @@ def run(*, quick: bool) -> dict:
         batch = stack([padded])
         state = init_state(params0, opt, jax.random.PRNGKey(0))
         key = jax.random.PRNGKey(2)
-        jax_train += time_call(lambda: step(state, batch, key), repeats=5, warmup=1)
-        jax_infer += time_call(lambda: predict(params0, padded), repeats=5, warmup=1)
+        jax_train += time_call(lambda s=state, b=batch, k=key: step(s, b, k), repeats=5, warmup=1)
+        jax_infer += time_call(lambda g=padded: predict(params0, g), repeats=5, warmup=1)
 
     import torch
 
@@ -93,9 +108,9 @@ def run(*, quick: bool) -> dict:
         p_train = p_infer = 0.0
         for g in timing:
             d = torch_peer.to_data(g)
-            p_train += time_call(lambda: torch_step(d), repeats=5, warmup=1)
+            p_train += time_call(lambda f=torch_step, d=d: f(d), repeats=5, warmup=1)
 
-            def infer():
+            def infer(net=net, d=d):
                 with torch.no_grad():
                     return torch.sigmoid(net(d)).numpy()
 

@@ -1,4 +1,11 @@
-"""Mass decorrelation: distance correlation (DisCo), moment decorrelation (MoDe), adversaries."""
+"""Mass decorrelation: distance correlation (DisCo), moment decorrelation (MoDe), adversaries, metrics."""
+from hepjax.decorrelation.adversarial import (
+    adversary_mixture,
+    adversary_nll,
+    gradient_reversal,
+    init_adversary,
+    lambda_schedule,
+)
 from hepjax.decorrelation.distance import (
     PairSums,
     correlation_from_sums,
@@ -9,14 +16,34 @@ from hepjax.decorrelation.distance import (
     sorted_sums,
     tiled_sums,
 )
+from hepjax.decorrelation.metrics import (
+    cut_at_signal_efficiency,
+    inverse_jsd,
+    jensen_shannon,
+    rejection,
+    weighted_quantile,
+)
+from hepjax.decorrelation.mode import efficiency_vs_mass, mode_loss
 
 __all__ = [
     "PairSums",
+    "adversary_mixture",
+    "adversary_nll",
     "correlation_from_sums",
     "covariances",
+    "cut_at_signal_efficiency",
     "dense_sums",
     "distance_correlation",
     "distance_correlation_u",
+    "efficiency_vs_mass",
+    "gradient_reversal",
+    "init_adversary",
+    "inverse_jsd",
+    "jensen_shannon",
+    "lambda_schedule",
+    "mode_loss",
+    "rejection",
     "sorted_sums",
     "tiled_sums",
+    "weighted_quantile",
 ]

@@ -26,7 +26,12 @@ from hepjax.detector.smearing import (
     smear_with_noise,
     to_particles,
 )
-from hepjax.detector.species import KNOWN_PDG, SPECIES_NAMES, species, validate_particles
+from hepjax.detector.species import (
+    KNOWN_PDG,
+    SPECIES_NAMES,
+    species,
+    validate_particles,
+)
 
 __all__ = [
     "KNOWN_PDG",

@@ -13,7 +13,14 @@ import numpy as np
 from hepjax.data.particles import Particles
 from hepjax.detector.params import CaloGrid, DetectorParams
 from hepjax.detector.smearing import NOISE_CLIP, Noise, Reco
-from hepjax.detector.species import CHARGED_HADRON, ELECTRON, MUON, NEUTRAL_HADRON, PHOTON, species_numpy
+from hepjax.detector.species import (
+    CHARGED_HADRON,
+    ELECTRON,
+    MUON,
+    NEUTRAL_HADRON,
+    PHOTON,
+    species_numpy,
+)
 
 
 def _sigmoid(x):

@@ -4,6 +4,11 @@ All functions are elementwise over leading ``[...]`` axes and differentiable in 
 inputs when ``hard=False``. A *soft step* is ``sigmoid(x / (width · temperature))``; the
 *hard step* is ``x > 0``. As the temperature goes to 0 the soft step converges to the hard one
 (everywhere except at ``x = 0``).
+
+A per-region value is blended as the telescoping sum
+``v(|η|) = v_0 + Σ_k step(|η| − e_k) · (v_{k+1} − v_k)`` — equal to ``Σ_k w_k v_k`` with the
+region weights of :func:`region_weights`, but with no small trailing axis to reduce over
+(XLA's CPU reductions over a size-3 axis are slow; this form is purely elementwise).
 """
 from __future__ import annotations
 
@@ -38,41 +43,60 @@ def region_weights(
     return jnp.concatenate([one, above], -1) - jnp.concatenate([above, 0 * one], -1)
 
 
-def in_region(values: jax.Array, weights: jax.Array, row: jax.Array | None = None) -> jax.Array:
-    """Blend per-region ``values`` (``[R]``, or ``[S, R]`` with a per-particle ``row`` in [0, S)).
+def edge_steps(abs_eta: jax.Array, edges: jax.Array, width: jax.Array, *, hard: bool, temperature) -> list[jax.Array]:
+    """``[step(|η| − e_k)]`` for each of the ``R-1`` edges (static count), each ``[...]``."""
+    return [step(abs_eta - edges[k], width, hard=hard, temperature=temperature) for k in range(edges.shape[0])]
 
-    Returns ``[...]`` = Σ_k weights[..., k] · values[(row,) k].
+
+def _select_row(values: jax.Array, row: jax.Array) -> jax.Array:
+    """``values[row]`` for a small table ``[S]`` and int rows ``[...]``, as elementwise selects."""
+    out = values[-1]
+    for s in range(values.shape[0] - 2, -1, -1):
+        out = jnp.where(row == s, values[s], out)
+    return out
+
+
+def blend(values: jax.Array, steps: list[jax.Array], row: jax.Array | None = None) -> jax.Array:
+    """Per-region ``values`` (``[R]``, or ``[S, R]`` with per-particle ``row``) blended by ``steps``.
+
+    Returns ``[...]`` = v_0 + Σ_k steps[k] · (v_{k+1} − v_k).
     """
-    v = values if row is None else jnp.take(values, row, axis=0)
-    return jnp.sum(weights * v, axis=-1)
+    col = (lambda k: values[k]) if row is None else (lambda k: _select_row(values[:, k], row))
+    out = col(0)
+    prev = out
+    for k, s in enumerate(steps):
+        nxt = col(k + 1)
+        out = out + s * (nxt - prev)
+        prev = nxt
+    return out
 
 
-def quadrature(res: QuadratureResolution, x: jax.Array, w: jax.Array, row: jax.Array | None = None) -> jax.Array:
-    """σ = a ⊕ b·x with a, b blended over the |η| region weights ``w`` (``[..., R]``)."""
-    a = in_region(res.a, w, row)
-    b = in_region(res.b, w, row)
+def quadrature(res: QuadratureResolution, x: jax.Array, steps: list[jax.Array], row: jax.Array | None = None) -> jax.Array:
+    """σ = a ⊕ b·x with a, b blended over the |η| regions (``steps`` from :func:`edge_steps`)."""
+    a = blend(res.a, steps, row)
+    b = blend(res.b, steps, row)
     return jnp.sqrt(a**2 + (b * x) ** 2)
 
 
-def calo_relative(res: CaloResolution, energy: jax.Array, w: jax.Array) -> jax.Array:
+def calo_relative(res: CaloResolution, energy: jax.Array, steps: list[jax.Array]) -> jax.Array:
     """σ(E)/E = S/√E ⊕ N/E ⊕ C; ``energy`` in GeV must be > 0 (callers pass a safe value)."""
-    s = in_region(res.stochastic, w)
-    n = in_region(res.noise, w)
-    c = in_region(res.constant, w)
+    s = blend(res.stochastic, steps)
+    n = blend(res.noise, steps)
+    c = blend(res.constant, steps)
     return jnp.sqrt(s**2 / energy + (n / energy) ** 2 + c**2)
 
 
 def efficiency(
     eff: Efficiency,
     pt: jax.Array,
-    w: jax.Array,
+    steps: list[jax.Array],
     row: jax.Array | None,
     *,
     hard: bool,
     temperature: jax.Array | float,
 ) -> jax.Array:
     """plateau(|η| region[, species row]) × step(pT − threshold, width); ``[...]`` in [0, 1]."""
-    plateau = in_region(eff.plateau, w, row)
-    thr = eff.threshold if row is None else jnp.take(eff.threshold, row)
-    width = eff.width if row is None else jnp.take(eff.width, row)
+    plateau = blend(eff.plateau, steps, row)
+    thr = eff.threshold if row is None else _select_row(eff.threshold, row)
+    width = eff.width if row is None else _select_row(eff.width, row)
     return plateau * step(pt - thr, width, hard=hard, temperature=temperature)

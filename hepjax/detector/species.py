@@ -51,8 +51,14 @@ def species(pdg: jax.Array) -> jax.Array:
       ``[...]`` int32 species codes.
     """
     a = jnp.abs(jnp.asarray(pdg, jnp.int32))
-    hit = a[..., None] == jnp.asarray(KNOWN_PDG)
-    return jnp.sum(jnp.where(hit, jnp.asarray(_KNOWN_SPECIES), 0), axis=-1).astype(jnp.int32)
+    out = jnp.zeros(a.shape, jnp.int32)
+    for code in range(1, len(SPECIES_NAMES)):  # elementwise compares: no small-axis reduction
+        hit = None
+        for pid in KNOWN_PDG[_KNOWN_SPECIES == code]:
+            h = a == int(pid)
+            hit = h if hit is None else hit | h
+        out = jnp.where(hit, code, out)
+    return out
 
 
 def species_numpy(pdg: np.ndarray) -> np.ndarray:

@@ -196,7 +196,7 @@ def simulate_event_hits(
     g = geometry
     m = np.asarray(particles.mask, bool) & (np.asarray(particles.charge) != 0) & (np.asarray(particles.pt) >= min_pt)
     idx = np.flatnonzero(m).astype(np.int32)
-    f64 = lambda a: np.asarray(a, np.float64)[idx]  # noqa: E731
+    f64 = lambda a: np.asarray(a, np.float64)[idx]
     state = hx.HelixState(f64(particles.vx), f64(particles.vy), f64(particles.vz), f64(particles.phi),
                           np.sinh(f64(particles.eta)), f64(particles.pt), f64(particles.charge))
     mass = f64(particles.mass)

@@ -13,9 +13,15 @@ from scipy import stats
 
 from hepjax.data.particles import Particles
 from hepjax.detector.params import DetectorParams
-from hepjax.detector.response import calo_relative, efficiency, quadrature, region_weights
+from hepjax.detector.response import calo_relative, edge_steps, efficiency, quadrature
 from hepjax.detector.smearing import Reco, impact_parameters
-from hepjax.detector.species import CHARGED_HADRON, ELECTRON, MUON, NEUTRAL_HADRON, PHOTON
+from hepjax.detector.species import (
+    CHARGED_HADRON,
+    ELECTRON,
+    MUON,
+    NEUTRAL_HADRON,
+    PHOTON,
+)
 from hepjax.plotting import figure, label, savefig
 
 PULL_RANGE = 5.0
@@ -93,10 +99,10 @@ def param_curve(params: DetectorParams, kind: str, x: np.ndarray, eta: float, ro
     eta_arr = jnp.full(x.shape, abs(eta), jnp.float32)
     kw = dict(hard=True, temperature=1.0)
     if kind == "tracker":
-        w = region_weights(eta_arr, params.tracker.pt.eta_edges, params.edge_width, **kw)
+        w = edge_steps(eta_arr, params.tracker.pt.eta_edges, params.edge_width, **kw)
         return np.asarray(quadrature(params.tracker.pt, x, w, jnp.full(x.shape, row)))
     calo = params.ecal if kind == "ecal" else params.hcal
-    w = region_weights(eta_arr, calo.resolution.eta_edges, params.edge_width, **kw)
+    w = edge_steps(eta_arr, calo.resolution.eta_edges, params.edge_width, **kw)
     return np.asarray(calo_relative(calo.resolution, x, w))
 
 
@@ -104,7 +110,7 @@ def param_efficiency(params: DetectorParams, pt: np.ndarray, eta: float, row: in
     """Tracking efficiency (turn-on × plateau) of species ``row`` at |η| = ``eta`` vs pT."""
     pt = jnp.asarray(pt, jnp.float32)
     e = jnp.full(pt.shape, abs(eta), jnp.float32)
-    w = region_weights(e, params.tracker.efficiency.eta_edges, params.edge_width, hard=hard, temperature=temperature)
+    w = edge_steps(e, params.tracker.efficiency.eta_edges, params.edge_width, hard=hard, temperature=temperature)
     return np.asarray(efficiency(params.tracker.efficiency, pt, w, jnp.full(pt.shape, row), hard=hard, temperature=temperature))
 
 

@@ -3,9 +3,25 @@
 Keras (and hls4ml) are imported lazily by :func:`to_keras` and :mod:`hepjax.hls.export`, with
 ``KERAS_BACKEND=jax`` -- no TensorFlow anywhere.
 """
-from hepjax.hls.bridge import SUPPORTED, UnsupportedLayerError, layer_outputs, to_keras, trace_layers
-from hepjax.hls.fixed import FixedSpec, codes_of, quantize, quantize_codes, quantize_reference, requantize_codes
+from hepjax.hls.bridge import (
+    SUPPORTED,
+    UnsupportedLayerError,
+    layer_outputs,
+    to_keras,
+    trace_layers,
+)
+from hepjax.hls.config import hls4ml_config
+from hepjax.hls.export import export_checkpoint, export_model, save_export_spec
+from hepjax.hls.fixed import (
+    FixedSpec,
+    codes_of,
+    quantize,
+    quantize_codes,
+    quantize_reference,
+    requantize_codes,
+)
 from hepjax.hls.layers import Activation, Add, Concatenate, Flatten, Reshape
+from hepjax.hls.models import TriggerMLP, qat_types
 from hepjax.hls.prune import magnitude_pruning, sparsity_report
 from hepjax.hls.quant import FixedPoint, QDense, dense_accumulator, fixed_dense
 
@@ -19,16 +35,22 @@ __all__ = [
     "Flatten",
     "QDense",
     "Reshape",
+    "TriggerMLP",
     "UnsupportedLayerError",
     "codes_of",
     "dense_accumulator",
+    "export_checkpoint",
+    "export_model",
     "fixed_dense",
+    "hls4ml_config",
     "layer_outputs",
     "magnitude_pruning",
+    "qat_types",
     "quantize",
     "quantize_codes",
     "quantize_reference",
     "requantize_codes",
+    "save_export_spec",
     "sparsity_report",
     "to_keras",
     "trace_layers",

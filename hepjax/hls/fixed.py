@@ -62,7 +62,7 @@ class FixedSpec(NamedTuple):
     overflow: str = "WRAP"
 
     @classmethod
-    def parse(cls, text: "str | FixedSpec") -> "FixedSpec":
+    def parse(cls, text: str | FixedSpec) -> FixedSpec:
         """Parse ``ap_fixed<W,I[,AP_RND][,AP_SAT]>`` / ``ap_ufixed<...>`` (also hls4ml's ``fixed<...>``)."""
         if isinstance(text, FixedSpec):
             return text
@@ -73,7 +73,7 @@ class FixedSpec(NamedTuple):
         return cls.make(int(w), int(i), signed=not u, rounding=q or "TRN", overflow=o or "WRAP")
 
     @classmethod
-    def make(cls, width: int, integer: int, *, signed: bool = True, rounding: str = "TRN", overflow: str = "WRAP") -> "FixedSpec":
+    def make(cls, width: int, integer: int, *, signed: bool = True, rounding: str = "TRN", overflow: str = "WRAP") -> FixedSpec:
         """Validated constructor: a clear error for unsupported widths or modes."""
         if rounding not in ROUNDING:
             raise ValueError(f"rounding mode {rounding!r} not supported; choose one of {ROUNDING}")
@@ -123,7 +123,7 @@ class FixedSpec(NamedTuple):
         return self.hls_type()
 
 
-def as_spec(spec: "str | FixedSpec | None") -> FixedSpec | None:
+def as_spec(spec: str | FixedSpec | None) -> FixedSpec | None:
     """``None`` stays ``None`` (a float, unquantized tensor); strings are parsed."""
     return None if spec is None else FixedSpec.parse(spec)
 
@@ -162,7 +162,7 @@ def _overflow_codes(r: jax.Array, spec: FixedSpec) -> jax.Array:
     return jnp.where(m > hi, m - period, m)  # two's complement reading of those bits
 
 
-def quantize_codes(x: jax.typing.ArrayLike, spec: "FixedSpec | str") -> jax.Array:
+def quantize_codes(x: jax.typing.ArrayLike, spec: FixedSpec | str) -> jax.Array:
     """Integer codes (int32) of ``x`` converted to ``spec``: ``value = code * 2**-F``.
 
     NaN raises at the call site only if checked by the caller; infinities saturate or wrap like
@@ -193,7 +193,7 @@ def _ste_jvp(primals, tangents):
     return q, dx * mask
 
 
-def quantize(x: jax.typing.ArrayLike, spec: "FixedSpec | str") -> jax.Array:
+def quantize(x: jax.typing.ArrayLike, spec: FixedSpec | str) -> jax.Array:
     """Fake-quantize float32 ``x`` (any shape) to ``spec``; values equal the HLS type's exactly.
 
     Gradient: straight-through (1); with ``AP_SAT`` it is 0 where ``x`` lies outside
@@ -237,7 +237,7 @@ def requantize_codes(codes: jax.Array, frac_in: int, spec: FixedSpec) -> jax.Arr
     return low + jnp.int32(spec.min_code)
 
 
-def codes_to_float(codes: jax.Array, spec_or_frac: "FixedSpec | int") -> jax.Array:
+def codes_to_float(codes: jax.Array, spec_or_frac: FixedSpec | int) -> jax.Array:
     frac = spec_or_frac.frac if isinstance(spec_or_frac, FixedSpec) else int(spec_or_frac)
     return codes.astype(jnp.float32) * jnp.float32(2.0**-frac)
 
@@ -245,7 +245,7 @@ def codes_to_float(codes: jax.Array, spec_or_frac: "FixedSpec | int") -> jax.Arr
 # ----------------------------------------------------------------------------- reference
 
 
-def quantize_reference(x: np.ndarray, spec: "FixedSpec | str") -> np.ndarray:
+def quantize_reference(x: np.ndarray, spec: FixedSpec | str) -> np.ndarray:
     """Slow reference: each float converted with Python's exact rationals and integers.
 
     Returns the integer codes (int64). Written from the HLS type definition, independent of
@@ -268,7 +268,7 @@ def quantize_reference(x: np.ndarray, spec: "FixedSpec | str") -> np.ndarray:
     return out
 
 
-def codes_of(values: np.ndarray, spec: "FixedSpec | int") -> np.ndarray:
+def codes_of(values: np.ndarray, spec: FixedSpec | int) -> np.ndarray:
     """Integer codes of values known to lie on the grid of ``spec`` (raises if any does not)."""
     frac = spec.frac if isinstance(spec, FixedSpec) else int(spec)
     y = np.asarray(values, np.float64) * 2.0**frac

@@ -13,11 +13,11 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+import keras
+import numpy as np
 
-from hepjax.hls.fixed import FixedSpec, quantize  # noqa: E402
-from hepjax.hls.quant import fixed_dense  # noqa: E402
+from hepjax.hls.fixed import FixedSpec, quantize
+from hepjax.hls.quant import fixed_dense
 
 if keras.backend.backend() != "jax":
     raise ImportError(f"hepjax.hls needs KERAS_BACKEND=jax (no TensorFlow); keras is using {keras.backend.backend()!r}")

@@ -26,7 +26,7 @@ def _leading(pt, eta, phi, keep, n):
     """The ``n`` highest-pT selected entries per event, ``[n_events, n, 3]`` zero-padded."""
     score = np.where(keep, pt, -1.0)
     order = np.argsort(-score, axis=1, kind="stable")[:, :n]
-    take = lambda a: np.take_along_axis(a, order, 1)  # noqa: E731
+    take = lambda a: np.take_along_axis(a, order, 1)
     ok = take(keep)
     out = np.stack([take(pt), take(eta), take(phi)], -1) * ok[..., None]
     if out.shape[1] < n:
@@ -42,7 +42,9 @@ def event_summary(reco: Particles, *, egamma_ptmin: float = 10.0, muon_ptmin: fl
     pt, eta, phi = (np.asarray(getattr(reco, f), np.float64) for f in ("pt", "eta", "phi"))
     apdg = np.abs(np.asarray(reco.pdg))
     px, py = (np.where(m, pt * f(phi), 0.0).sum(1) for f in (np.cos, np.sin))
-    met = np.stack([np.hypot(px, py), np.zeros_like(px), np.arctan2(-py, -px)], -1)[:, None, :]
+    met_pt = np.hypot(px, py)
+    met_phi = np.where(met_pt > 0, np.arctan2(-py, -px), 0.0)  # no direction for an empty event
+    met = np.stack([met_pt, np.zeros_like(px), met_phi], -1)[:, None, :]
     eg = _leading(pt, eta, phi, m & np.isin(apdg, (11, 22)) & (pt > egamma_ptmin) & (np.abs(eta) < 3.0), N_EGAMMA)
     mu = _leading(pt, eta, phi, m & (apdg == 13) & (pt > muon_ptmin) & (np.abs(eta) < 2.1), N_MUON)
     jets = cluster_jets(reco, R=0.4, ptmin=jet_ptmin, max_jets=2 * N_JET)

@@ -9,7 +9,7 @@ Shapes follow Keras: a leading batch axis, channels last.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import flax.linen as nn
 import jax

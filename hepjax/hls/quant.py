@@ -22,14 +22,21 @@ Example::
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from hepjax.hls.fixed import FixedSpec, accumulator_spec, codes_to_float, quantize, requantize_codes
+from hepjax.hls.fixed import (
+    FixedSpec,
+    accumulator_spec,
+    codes_to_float,
+    quantize,
+    requantize_codes,
+)
 
 _INT32_LIMIT = 2**31 - 1
 

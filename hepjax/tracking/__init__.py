@@ -7,10 +7,41 @@ with :func:`hepjax.train.fit` -> :func:`build_tracks` -> :func:`edge_metrics` / 
 Plots live in :mod:`hepjax.tracking.plots` (not imported here: matplotlib stays off this path).
 """
 from hepjax.tracking.events import TrackingEvent, load_or_simulate, simulate_events
-from hepjax.tracking.graph import EventGraph, SegmentCuts, build_graph, check_hits, construction_metrics, derive_cuts, true_segments
-from hepjax.tracking.metrics import binned_efficiency, edge_metrics, match_tracks, roc_auc, roc_curve, summarize_tracks, track_metrics
-from hepjax.tracking.model import ModelConfig, edge_logits, edge_logits_batched, init_params, make_loss_fn, make_predict_fn, weighted_bce
-from hepjax.tracking.padding import Bucket, GraphBatches, choose_bucket, make_buckets, pad_graph, stack
+from hepjax.tracking.graph import (
+    EventGraph,
+    SegmentCuts,
+    build_graph,
+    check_hits,
+    construction_metrics,
+    derive_cuts,
+    true_segments,
+)
+from hepjax.tracking.metrics import (
+    binned_efficiency,
+    edge_metrics,
+    match_tracks,
+    roc_auc,
+    roc_curve,
+    summarize_tracks,
+    track_metrics,
+)
+from hepjax.tracking.model import (
+    ModelConfig,
+    edge_logits,
+    edge_logits_batched,
+    init_params,
+    make_loss_fn,
+    make_predict_fn,
+    weighted_bce,
+)
+from hepjax.tracking.padding import (
+    Bucket,
+    GraphBatches,
+    choose_bucket,
+    make_buckets,
+    pad_graph,
+    stack,
+)
 from hepjax.tracking.pipeline import EvalConfig, GraphConfig, evaluate, score_graphs
 from hepjax.tracking.track_building import build_tracks
 

@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import zipfile
 from pathlib import Path
 from typing import NamedTuple
 
@@ -19,7 +20,12 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from hepjax.data.particles import FIELDS, Particles
-from hepjax.detector.tracker import Hits, TrackerGeometry, overlay_pileup, simulate_event_hits
+from hepjax.detector.tracker import (
+    Hits,
+    TrackerGeometry,
+    overlay_pileup,
+    simulate_event_hits,
+)
 
 
 class TrackingEvent(NamedTuple):
@@ -75,7 +81,7 @@ def load_or_simulate(process: str, n_events: int, seed: int, geometry: TrackerGe
     if path.exists():
         try:
             return _load(path)
-        except Exception as err:  # corrupted cache: regenerate, never use it
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:  # corrupted cache: regenerate, never use it
             import warnings
 
             warnings.warn(f"tracking cache {path} unreadable ({err}); regenerating", stacklevel=2)

@@ -137,7 +137,7 @@ def derive_cuts(events: list[tuple[Hits, np.ndarray]], geometry: TrackerGeometry
         a, b = a[sel], b[sel]
         q = _segment_quantities(hits.r[a].astype(np.float64), hits.phi[a].astype(np.float64), hits.z[a].astype(np.float64),
                                 hits.r[b].astype(np.float64), hits.phi[b].astype(np.float64), hits.z[b].astype(np.float64))
-        slope.append(np.abs(q[4])); z0.append(np.abs(q[5])); deta.append(np.abs(q[3]))  # noqa: E702
+        slope.append(np.abs(q[4])); z0.append(np.abs(q[5])); deta.append(np.abs(q[3]))
     slope, z0, deta = (np.concatenate(v) for v in (slope, z0, deta))
     if slope.size < 10:
         raise ValueError(f"derive_cuts needs true segments of particles with pT > {pt_min} GeV; found {slope.size}")
@@ -177,7 +177,7 @@ def build_graph(hits: Hits, particle_pt: np.ndarray, geometry: TrackerGeometry, 
             if inner.size == 0 or outer.size == 0:
                 continue
             s, t = _window_pairs(inner, outer, phi, geometry.barrel_radii[l2] - geometry.barrel_radii[l1], cuts)
-            snd.append(s); rcv.append(t)  # noqa: E702
+            snd.append(s); rcv.append(t)
     snd = np.concatenate(snd) if snd else np.zeros(0, np.int64)
     rcv = np.concatenate(rcv) if rcv else np.zeros(0, np.int64)
     q = _segment_quantities(r[snd], phi[snd], z[snd], r[rcv], phi[rcv], z[rcv])

@@ -36,7 +36,7 @@ def roc_auc(scores: np.ndarray, y: np.ndarray) -> float:
     s = scores[order]
     ranks = np.empty(s.size)
     # average ranks over ties
-    uniq, start, counts = np.unique(s, return_index=True, return_counts=True)
+    _, start, counts = np.unique(s, return_index=True, return_counts=True)
     avg = start + (counts + 1) / 2.0
     ranks[order] = np.repeat(avg, counts)
     u = ranks[y].sum() - n_pos * (n_pos + 1) / 2.0

@@ -59,9 +59,11 @@ def _mlp(layers: list[dict], x: jax.Array) -> jax.Array:
     for layer in layers:
         x = x @ layer["w"] + layer["b"]
         if "g" in layer:
-            mean = jnp.mean(x, axis=-1, keepdims=True)
-            var = jnp.mean(jnp.square(x - mean), axis=-1, keepdims=True)
-            x = jax.nn.relu((x - mean) * jax.lax.rsqrt(var + LN_EPS) * layer["g"] + layer["o"])
+            # feature means as a matmul with a constant column: the same LayerNorm, but XLA:CPU
+            # differentiates it ~30% faster than row reductions over H = 32 features (measured)
+            avg = jnp.full((x.shape[-1], 1), 1.0 / x.shape[-1], x.dtype)
+            xc = x - x @ avg
+            x = jax.nn.relu(xc * jax.lax.rsqrt((xc * xc) @ avg + LN_EPS) * layer["g"] + layer["o"])
     return x
 
 
@@ -91,8 +93,8 @@ def edge_logits(params: dict, graph: jraph.GraphsTuple, *, iterations: int) -> j
 
     step = jraph.GraphNetwork(update_edge_fn=update_edge, update_node_fn=update_node)
     g = graph._replace(nodes=h, edges=e, globals=None)
-    for _ in range(iterations):
-        g = step(g)
+    # shared weights: a rolled loop keeps the compiled program (and compile time) small
+    g = jax.lax.fori_loop(0, iterations, lambda _, gr: step(gr), g)
     h, e = g.nodes, g.edges
     out = _mlp(params["decoder"], jnp.concatenate([h[graph.senders], h[graph.receivers], e], axis=-1))
     return out[..., 0]

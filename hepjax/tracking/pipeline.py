@@ -15,7 +15,13 @@ import numpy as np
 from hepjax.config.schema import param
 from hepjax.detector.tracker import TrackerGeometry
 from hepjax.tracking.events import TrackingEvent
-from hepjax.tracking.graph import EventGraph, SegmentCuts, build_graph, construction_metrics, derive_cuts
+from hepjax.tracking.graph import (
+    EventGraph,
+    SegmentCuts,
+    build_graph,
+    construction_metrics,
+    derive_cuts,
+)
 from hepjax.tracking.metrics import edge_metrics, summarize_tracks, track_metrics
 from hepjax.tracking.model import ModelConfig, make_predict_fn
 from hepjax.tracking.padding import Bucket, choose_bucket, pad_graph
@@ -86,7 +92,8 @@ def evaluate(events: list[TrackingEvent], graphs: list[EventGraph], scores: list
     metrics = edge_metrics(s, y, pt, threshold=eval_cfg.threshold, pt_min=graph_cfg.pt_min)
     per_event, t_pt, t_eta, t_found, candidates = [], [], [], [], []
     for e, g, sc in zip(events, graphs, scores):
-        cands = build_tracks(g.n_node, g.senders, g.receivers, sc, threshold=eval_cfg.threshold, min_hits=eval_cfg.min_hits)
+        cands = build_tracks(g.n_node, g.senders, g.receivers, sc, threshold=eval_cfg.threshold,
+                             min_hits=eval_cfg.min_hits, node_r=g.nodes[:, 0])
         tm = track_metrics(cands, g.particle_id, e.particles.pt, pt_min=graph_cfg.pt_min, min_hits=eval_cfg.min_hits)
         per_event.append(tm)
         t_pt.append(e.particles.pt[tm["target_ids"]])

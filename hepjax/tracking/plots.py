@@ -61,8 +61,8 @@ def plot_event_display(hits: Hits, graph: EventGraph, candidates: list[np.ndarra
     for R in geometry.barrel_radii:
         axy.add_patch(__import__("matplotlib").patches.Circle((0, 0), R, fill=False, lw=0.3, color="k"))
     axy.set_aspect("equal")
-    axy.set_xlabel("x [mm]"); axy.set_ylabel("y [mm]")  # noqa: E702
-    arz.set_xlabel("z [mm]"); arz.set_ylabel("r [mm]")  # noqa: E702
+    axy.set_xlabel("x [mm]"); axy.set_ylabel("y [mm]")
+    arz.set_xlabel("z [mm]"); arz.set_ylabel("r [mm]")
     axy.text(0.02, 0.02, f"{len(candidates)} track candidates", transform=axy.transAxes, fontsize=11)
     label(axy)
     return savefig(fig, path)

@@ -19,7 +19,7 @@ from scipy.sparse.csgraph import connected_components
 
 
 def build_tracks(n_nodes: int, senders: np.ndarray, receivers: np.ndarray, scores: np.ndarray, *,
-                 threshold: float = 0.5, min_hits: int = 3) -> list[np.ndarray]:
+                 threshold: float = 0.5, min_hits: int = 3, node_r: np.ndarray | None = None) -> list[np.ndarray]:
     """Track candidates (arrays of node ids ordered inside-out) from edge scores.
 
     Args:
@@ -28,6 +28,7 @@ def build_tracks(n_nodes: int, senders: np.ndarray, receivers: np.ndarray, score
       scores: ``[E]`` edge scores in [0, 1].
       threshold: edges with ``score > threshold`` are kept.
       min_hits: shortest candidate kept.
+      node_r: ``[n_nodes]`` hit radii; walks start from the innermost free hits (default: node order).
     """
     senders, receivers, scores = (np.asarray(a) for a in (senders, receivers, scores))
     if not (senders.shape == receivers.shape == scores.shape):
@@ -66,7 +67,7 @@ def build_tracks(n_nodes: int, senders: np.ndarray, receivers: np.ndarray, score
         used = np.zeros(n_nodes, bool)
         for c in comps:
             members = order[bounds[c]:bounds[c + 1]]
-            tracks += _walk(members, in_deg, out_edges, used, min_hits)
+            tracks += _walk(members, in_deg, out_edges, used, min_hits, node_r)
     return tracks
 
 
@@ -78,10 +79,10 @@ def _out_edges(n_nodes, s, r, w):
     return [(r[bounds[i]:bounds[i + 1]]) for i in range(n_nodes)]
 
 
-def _walk(members, in_deg, out_edges, used, min_hits):
+def _walk(members, in_deg, out_edges, used, min_hits, node_r):
     tracks = []
-    remaining = set(int(m) for m in members)
-    seeds = sorted(remaining, key=lambda m: (in_deg[m] > 0, m))
+    rank = np.arange(in_deg.size) if node_r is None else np.asarray(node_r)
+    seeds = sorted((int(m) for m in members), key=lambda m: (in_deg[m] > 0, rank[m]))
     for seed in seeds:
         if used[seed]:
             continue

@@ -24,7 +24,7 @@ def make(pdg, pt, eta, phi=None, *, vxy=0.0, vz=0.0, seed=0, shape=None) -> Part
     phi = rng.uniform(-np.pi, np.pi, n) if phi is None else np.broadcast_to(np.asarray(phi, np.float64), (n,))
     mass = np.array([MASS[abs(int(p))] for p in pdg])
     charge = np.array([CHARGE[abs(int(p))] for p in pdg]) * np.sign(pdg)
-    f = lambda a: np.asarray(a, np.float32).reshape(shape or (n,))  # noqa: E731
+    f = lambda a: np.asarray(a, np.float32).reshape(shape or (n,))
     return Particles(
         pt=f(pt), eta=f(eta), phi=f(phi), mass=f(mass), pdg=pdg.astype(np.int32).reshape(shape or (n,)),
         charge=f(charge), vx=f(rng.normal(0, vxy, n)), vy=f(rng.normal(0, vxy, n)), vz=f(rng.normal(0, vz, n)),

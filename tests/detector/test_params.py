@@ -7,13 +7,21 @@ import numpy as np
 import pytest
 
 from hepjax.detector import CaloGrid, DetectorParams, cms_like, validate_params
-from hepjax.detector.response import calo_relative, efficiency, quadrature, region_weights, step
+from hepjax.detector.response import (
+    blend,
+    calo_relative,
+    edge_steps,
+    efficiency,
+    quadrature,
+    region_weights,
+    step,
+)
 
 P = cms_like()
 
 
 def _w(eta, edges):
-    return region_weights(jnp.abs(jnp.asarray(eta)), edges, P.edge_width, hard=True, temperature=1.0)
+    return edge_steps(jnp.abs(jnp.asarray(eta)), edges, P.edge_width, hard=True, temperature=1.0)
 
 
 def delphes_ecal_sigma_over_e(e, eta):
@@ -62,6 +70,12 @@ def test_region_weights_sum_to_one_and_soften():
     for hard in (True, False):
         w = region_weights(eta, P.tracker.pt.eta_edges, 0.05, hard=hard, temperature=1.0)
         np.testing.assert_allclose(np.asarray(w.sum(-1)), 1.0, rtol=1e-6)
+    # the telescoping blend equals the weighted sum over regions
+    for hard in (True, False):
+        w = region_weights(eta, P.ecal.resolution.eta_edges, 0.05, hard=hard, temperature=1.0)
+        s = edge_steps(eta, P.ecal.resolution.eta_edges, 0.05, hard=hard, temperature=1.0)
+        v = P.ecal.resolution.stochastic
+        np.testing.assert_allclose(np.asarray(blend(v, s)), np.asarray((w * v).sum(-1)), rtol=1e-5)
     soft = region_weights(jnp.array([0.5]), P.tracker.pt.eta_edges, 0.05, hard=False, temperature=1.0)
     np.testing.assert_allclose(np.asarray(soft[0]), [0.5, 0.5, 0.0], atol=1e-6)
     assert float(step(jnp.array(0.01), 0.1, hard=False, temperature=1e-4)) == pytest.approx(1.0)

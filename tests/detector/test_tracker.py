@@ -6,12 +6,17 @@ import pytest
 
 from hepjax.data.particles import Particles
 from hepjax.detector import helix as hx
-from hepjax.detector.tracker import Hits, TrackerGeometry, overlay_pileup, simulate_event_hits
+from hepjax.detector.tracker import (
+    Hits,
+    TrackerGeometry,
+    overlay_pileup,
+    simulate_event_hits,
+)
 
 
 def make_event(n, seed=0, *, pt_min=0.5, eta_max=1.5, vz_sigma=0.0, vxy_sigma=0.0):
     rng = np.random.default_rng(seed)
-    f = lambda a: np.asarray(a, np.float32)  # noqa: E731
+    f = lambda a: np.asarray(a, np.float32)
     return Particles(
         pt=f(pt_min + rng.exponential(2.0, n)), eta=f(rng.uniform(-eta_max, eta_max, n)), phi=f(rng.uniform(-np.pi, np.pi, n)),
         mass=f(np.full(n, 0.1396)), pdg=np.full(n, 211, np.int32), charge=f(rng.choice([-1.0, 1.0], n)),
@@ -27,7 +32,7 @@ def ideal(**kw):
 
 
 def state_of(p, i):
-    f = lambda a: np.asarray([a[i]], np.float64)  # noqa: E731
+    f = lambda a: np.asarray([a[i]], np.float64)
     return hx.HelixState(f(p.vx), f(p.vy), f(p.vz), f(p.phi), np.sinh(f(p.eta)), f(p.pt), f(p.charge))
 
 
@@ -46,7 +51,7 @@ def rk4_lorentz(p, i, s_end, b_field, n_steps=1500):
 
     y = np.concatenate([x, pvec])
     for _ in range(n_steps):
-        k1 = f(y); k2 = f(y + ds / 2 * k1); k3 = f(y + ds / 2 * k2); k4 = f(y + ds * k3)  # noqa: E702
+        k1 = f(y); k2 = f(y + ds / 2 * k1); k3 = f(y + ds / 2 * k2); k4 = f(y + ds * k3)
         y = y + ds / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
     return y[:3]
 
@@ -67,7 +72,7 @@ def test_hits_lie_on_helix_to_resolution():
     assert h.n > 2000 and (h.particle_id >= 0).all()
     i, lay = h.particle_id.astype(int), h.layer.astype(int)
     R = np.asarray(g.barrel_radii)[lay]
-    f = lambda a: np.asarray(a, np.float64)[i]  # noqa: E731
+    f = lambda a: np.asarray(a, np.float64)[i]
     st = hx.HelixState(f(p.vx), f(p.vy), f(p.vz), f(p.phi), np.sinh(f(p.eta)), f(p.pt), f(p.charge))
     # the helix point at radius R on the outgoing branch, by bisection on s (r grows with s there)
     lo, hi = np.zeros(h.n), np.pi * hx.radius_mm(st.pt, st.charge, g.b_field)
@@ -152,7 +157,7 @@ def test_multiple_scattering_spreads_low_pt_tracks():
     g = dataclasses.replace(TrackerGeometry(), efficiency=1.0, noise_density=0.0, sigma_rphi=(0.0,) * 10, sigma_z=(0.0,) * 10)
     h0 = simulate_event_hits(one, g, 0, multiple_scattering=False)
     h1 = simulate_event_hits(one, g, 0, multiple_scattering=True)
-    last = lambda h: h.phi[h.layer == 8]  # noqa: E731
+    last = lambda h: h.phi[h.layer == 8]
     assert np.ptp(last(h0)) < 1e-5 and np.std(last(h1)) > 1e-3
 
 

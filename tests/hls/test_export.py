@@ -7,7 +7,6 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
 
 from hepjax.hls.export import export_checkpoint, save_export_spec

@@ -7,7 +7,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from hepjax.hls.fixed import FixedSpec, quantize, quantize_codes, quantize_reference, requantize_codes
+from hepjax.hls.fixed import (
+    FixedSpec,
+    quantize,
+    quantize_codes,
+    quantize_reference,
+    requantize_codes,
+)
 
 MODES = list(itertools.product((True, False), ("TRN", "RND"), ("WRAP", "SAT")))
 

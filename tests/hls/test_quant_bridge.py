@@ -11,8 +11,19 @@ import optax
 import pytest
 
 from hepjax.hls import (
-    Activation, Add, Concatenate, FixedPoint, Flatten, QDense, Reshape, UnsupportedLayerError,
-    codes_of, magnitude_pruning, quantize_reference, sparsity_report, to_keras,
+    Activation,
+    Add,
+    Concatenate,
+    FixedPoint,
+    Flatten,
+    QDense,
+    Reshape,
+    UnsupportedLayerError,
+    codes_of,
+    magnitude_pruning,
+    quantize_reference,
+    sparsity_report,
+    to_keras,
 )
 from hepjax.hls.fixed import FixedSpec
 
@@ -128,15 +139,12 @@ class BareFunction(nn.Module):
         (nn.Sequential([nn.Dense(4), nn.gelu]), "gelu"),
         (BareFunction(), "second"),
         (nn.Sequential([nn.Dense(4), nn.LayerNorm()]), "LayerNorm"),
-        (nn.Sequential([nn.Dense(4), nn.Conv(2, (2,), padding="CIRCULAR")]), "padding"),
+        (nn.Sequential([Reshape((6, 1)), nn.Conv(2, (2,), padding="CIRCULAR")]), "padding"),
     ],
     ids=["function", "bare_relu", "layernorm", "circular_conv"],
 )
 def test_unsupported_layers_raise_naming_them(model, needle):
-    x = jnp.ones((2, 6)) if "circular" not in needle else jnp.ones((2, 6))
-    if isinstance(model, nn.Sequential) and isinstance(model.layers[-1], nn.Conv):
-        model = nn.Sequential([Reshape((6, 1)), nn.Conv(2, (2,), padding="CIRCULAR")])
+    x = jnp.ones((2, 6))
     v = model.init(jax.random.PRNGKey(0), x)
-    with pytest.raises(UnsupportedLayerError, match=needle) as err:
+    with pytest.raises(UnsupportedLayerError, match=needle):
         to_keras(model, v, (6,))
-    assert "Supported" in str(err.value) or "padding" in str(err.value)

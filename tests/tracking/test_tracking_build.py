@@ -1,4 +1,7 @@
 """Track building from truth edges, branching walk-through, and metrics on hand-computed cases."""
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -13,6 +16,8 @@ from hepjax.tracking import (
     summarize_tracks,
     track_metrics,
 )
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # helpers beside the tests (importlib mode)
 from tracking_helpers import toy_events
 
 
@@ -92,5 +97,5 @@ def test_edge_metrics_and_auc_by_hand():
     s, lab = rng.random(2000), rng.random(2000) > 0.5
     ref = np.mean(s[lab][:, None] > s[~lab][None, :])
     assert roc_auc(s, lab) == pytest.approx(ref, abs=1e-12)
-    c, eff, err = binned_efficiency(np.array([1.5, 1.5, 3.0, 7.0]), np.array([1, 0, 1, 1]), np.array([1.0, 2.0, 5.0, 10.0]))
+    _, eff, _ = binned_efficiency(np.array([1.5, 1.5, 3.0, 7.0]), np.array([1, 0, 1, 1]), np.array([1.0, 2.0, 5.0, 10.0]))
     np.testing.assert_allclose(eff, [0.5, 1.0, 1.0])

@@ -1,5 +1,7 @@
 """Graph construction: every true segment passing the cuts is kept; bucket padding; bad input."""
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +20,8 @@ from hepjax.tracking import (
     true_segments,
 )
 from hepjax.tracking.graph import _segment_quantities
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # helpers beside the tests (importlib mode)
 from tracking_helpers import toy_events
 
 
@@ -28,7 +32,7 @@ def brute_force_edges(hits, g, cuts, skip=1):
     dl = hits.layer[B] - hits.layer[A]
     ok = (hits.layer[B] < g.n_barrel) & (dl >= 1) & (dl <= skip)
     A, B = A[ok], B[ok]
-    f = lambda v, i: v[i].astype(np.float64)  # noqa: E731
+    f = lambda v, i: v[i].astype(np.float64)
     q = _segment_quantities(f(hits.r, A), f(hits.phi, A), f(hits.z, A), f(hits.r, B), f(hits.phi, B), f(hits.z, B))
     keep = (np.abs(q[4]) <= cuts.max_phi_slope) & (np.abs(q[5]) <= cuts.max_z0) & (np.abs(q[3]) <= cuts.max_deta)
     return {(int(a), int(b)) for a, b in zip(A[keep], B[keep])}

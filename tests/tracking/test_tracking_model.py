@@ -1,12 +1,26 @@
 """Interaction network: node-order invariance, jit/no-jit, the BCE against a reference, the PyG peer."""
+import sys
+from pathlib import Path
+
 import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from hepjax.tracking import ModelConfig, build_graph, derive_cuts, edge_logits, init_params, make_buckets, pad_graph, weighted_bce
+from hepjax.tracking import (
+    ModelConfig,
+    build_graph,
+    derive_cuts,
+    edge_logits,
+    init_params,
+    make_buckets,
+    pad_graph,
+    weighted_bce,
+)
 from hepjax.tracking.graph import EventGraph
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # helpers beside the tests (importlib mode)
 from tracking_helpers import toy_events
 
 CFG = ModelConfig(hidden=16, iterations=3, mlp_layers=1)

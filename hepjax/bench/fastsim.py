@@ -1,0 +1,44 @@
+"""Bench area ``fastsim``: CaloFlow vs the reference cascade, as the calo_fastsim experiment measures it.
+
+Runs ``configs/calo_fastsim.yaml`` (quick: a few hundred showers and short training) in a
+temporary folder and reports ``classifier_auc`` (flow vs cascade on held-out showers),
+``showers_per_s`` (flow, jit, batched) and ``reference_showers_per_s`` (cascade), both at
+100 GeV, and the separation powers of the CaloChallenge high-level features.
+"""
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+QUICK = [
+    "data.n_showers=300", "train1.steps=300", "train2.steps=200", "classifier.steps=200",
+    "flow2.layers=4", "evaluation.validation_showers=5", "evaluation.timing_showers=3", "evaluation.flow_batch=500",
+    "train1.progress=false", "train2.progress=false", "classifier.progress=false",
+]
+
+
+def run(*, quick: bool) -> dict:
+    from hepjax.runner import run as run_experiment
+
+    with tempfile.TemporaryDirectory(prefix="bench_fastsim_") as tmp:
+        out = run_experiment("configs/calo_fastsim.yaml", [f"output_dir={tmp}"] + (QUICK if quick else []))
+        m = json.loads((Path(out) / "metrics.json").read_text())
+    metrics = {
+        "classifier_auc": m["classifier_auc"],
+        "showers_per_s": m["showers_per_s"],
+        "separation_power_mean": m["separation_power_mean"],
+        **{f"separation_power/{k}": v for k, v in m["separation_power"].items()},
+        **{f"flow_showers_per_s_{e}GeV": t["flow_showers_per_s"] for e, t in m["timing"].items()},
+    }
+    peer = {
+        "reference_showers_per_s": m["reference_showers_per_s"],
+        **{f"reference_showers_per_s_{e}GeV": t["reference_showers_per_s"] for e, t in m["timing"].items()},
+    }
+    return {
+        "metrics": metrics,
+        "peer": {"cascade": peer},
+        "ratios": {"speedup_100GeV": m["speedup_100GeV"]},
+        "notes": f"calo_fastsim experiment ({'quick' if quick else 'full'} config): {m['n_train']} training showers, "
+        f"{m['n_test']} held-out; peer = the reference EM cascade (NumPy) at the same energies.",
+    }

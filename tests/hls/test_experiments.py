@@ -1,0 +1,38 @@
+"""End-to-end tiny runs of both trigger experiments and of ``hepjax export-hls`` (Pythia + C simulation: slow)."""
+import json
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+import pytest
+
+from hepjax.runner import run
+
+
+@pytest.mark.slow
+def test_jet_tagging_l1_tiny_and_cli_export(tmp_path, capsys):
+    wd = run("configs/jet_tagging_l1.yaml", [f"output_dir={tmp_path / 'jt'}", "data.n_events=40", "train.steps=20", "train.batch_size=32"])
+    m = json.loads((wd / "metrics.json").read_text())
+    assert m["jet_tagging_bit_mismatches"] == 0
+    assert m["jet_tagging_argmax_agreement"] >= 0.999
+    assert 0.0 <= m["jet_tagging_accuracy_qat"] <= 1.0 and m["compilations_qat"] == 1
+    assert (wd / "roc.png").is_file()
+
+    from hepjax.cli import main
+
+    assert main(["export-hls", str(wd / "qat"), "--out", str(tmp_path / "prj"), "--io", "stream"]) == 0
+    printed = json.loads(capsys.readouterr().out.split("project:")[0])
+    assert printed["bit_mismatches"] == 0 and printed["n_inputs"] == m["n_jets_test"]
+
+
+@pytest.mark.slow
+def test_l1_anomaly_tiny(tmp_path):
+    wd = run("configs/l1_anomaly.yaml", [f"output_dir={tmp_path / 'l1'}", "data.background=[40,30,20,10]", "data.n_signal=20",
+                                         "data.workers=1", "train.steps=10", "train.batch_size=16"])
+    m = json.loads((wd / "metrics.json").read_text())
+    assert m["l1_anomaly_bit_mismatches"] == 0
+    assert m["l1_anomaly_export_inputs"] == 50 + 4 * 20
+    assert m["fpr_floor"] == pytest.approx(1 / 50)
+    for s in ("scalar_4l", "leptoquark", "charged_higgs", "h_tautau"):
+        assert 0.0 <= m[f"ae_auc_{s}"] <= 1.0 and 0.0 <= m[f"vae_tpr_{s}"] <= 1.0
+    assert (wd / "ae" / "hls_export.json").is_file() and (wd / "vae" / "validation.npz").is_file()
