@@ -12,7 +12,8 @@ import tempfile
 from pathlib import Path
 
 QUICK = [
-    "data.n_showers=300", "train1.steps=300", "train2.steps=200", "classifier.steps=200",
+    "data.n_showers=400", "train1.steps=300", "train2.steps=200", "classifier.steps=200",
+    "train1.batch_size=128", "train2.batch_size=128", "classifier.batch_size=64",
     "flow2.layers=4", "evaluation.validation_showers=5", "evaluation.timing_showers=3", "evaluation.flow_batch=500",
     "train1.progress=false", "train2.progress=false", "classifier.progress=false",
 ]

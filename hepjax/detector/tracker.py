@@ -25,8 +25,8 @@ Example::
     ev = pad_events([dict(pt=[2.0], eta=[0.3], phi=[0.1], mass=[0.1396], pdg=[211], charge=[1.0],
                           vx=[0.0], vy=[0.0], vz=[0.0])])
     one = type(ev)(*(f[0] for f in ev))
-    hits = simulate_event_hits(one, TrackerGeometry(), seed_or_key=0, noise=False)
-    hits.layer  # array([0, 1, ..., 9])
+    hits = simulate_event_hits(one, TrackerGeometry(), seed_or_key=0, noise=False, efficiency=False)
+    hits.layer  # array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], dtype=int32): one hit per barrel layer
 """
 from __future__ import annotations
 

@@ -53,12 +53,11 @@ def test_hand_computed_three_points():
         # Two points: any non-constant pair is perfectly dependent: dCor^2 = 1.
         for m in METHODS_1D:
             assert _dc([0.0, 3.0], [5.0, -1.0], method=m) == pytest.approx(1.0, rel=1e-12)
-        # x = (0, 1, 2, 3), y = x^2: hand-evaluated with the formula dCov^2 = S_ab/n^2 - 2 R_ab/n^3 + S_a S_b/n^4
-        # S_ab = 2*(1*1 + 2*4 + 3*9 + 1*3 + 2*8 + 1*5) = 120, row sums a = (6,4,4,6), b = (14,10,12,18)
-        # R_ab = 84+40+48+108 = 280, S_a = 20, S_b = 54 -> dCov^2 = 120/16 - 560/64 + 1080/256 = 2.96875
-        # dVar^2(x) = (2*(1+4+9+1+4+1) = 40)/16 - 2*(36+16+16+36)/64 + 400/256 = 0.8125
-        # dVar^2(y) = 2*(1+16+81+9+64+25)/16 - 2*(196+100+144+324)/64 + 2916/256 = 11.140625
-        expected = 2.96875 / np.sqrt(0.8125 * 11.140625)
+        # x = (0, 1, 2, 3), y = x^2: dCov^2 = S_ab/n^2 - 2 R_ab/n^3 + S_a S_b/n^4 with
+        # S_ab = 2*(1*1 + 2*4 + 3*9 + 1*3 + 2*8 + 1*5) = 120, row sums a = (6,4,4,6), b = (14,12,12,22),
+        # R_ab = 84+48+48+132 = 312, S_a = 20, S_b = 60 -> dCov^2 = 7.5 - 9.75 + 4.6875 = 2.4375;
+        # dVar^2(x) = 40/16 - 208/64 + 400/256 = 0.8125; dVar^2(y) = 392/16 - 1936/64 + 3600/256 = 8.3125
+        expected = 2.4375 / np.sqrt(0.8125 * 8.3125)
         for m in METHODS_1D:
             assert _dc([0.0, 1.0, 2.0, 3.0], [0.0, 1.0, 4.0, 9.0], method=m) == pytest.approx(expected, rel=1e-12)
 

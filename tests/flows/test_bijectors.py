@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hepjax.flows import Permutation, affine, logit, make_flow, rqs, standardize
 
 DIM = 4
-SETTINGS = settings(max_examples=8, deadline=None, derandomize=True)
+SETTINGS = settings(max_examples=5, deadline=None, derandomize=True)
 
 
 def _make_checks(make):

@@ -1,0 +1,39 @@
+"""PFN tagger: permutation invariance, padding invariance, jit / no-jit agreement."""
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from hepjax.tagging import apply_pfn, init_pfn
+
+
+class TestPFN(chex.TestCase):
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_invariances(self):
+        rng = np.random.default_rng(0)
+        params = init_pfn(jax.random.PRNGKey(0), n_features=4, phi=(16, 16), f=(16,))
+        feats = rng.normal(size=(3, 10, 4)).astype(np.float32)
+        mask = np.zeros((3, 10), bool)
+        mask[0, :7], mask[1, :3], mask[2, :10] = True, True, True
+        fn = self.variant(apply_pfn)
+        out = fn(params, jnp.asarray(feats), jnp.asarray(mask))
+        chex.assert_shape(out, (3,))
+        # permuting constituents (with their mask) changes nothing
+        perm = rng.permutation(10)
+        out_p = fn(params, jnp.asarray(feats[:, perm]), jnp.asarray(mask[:, perm]))
+        np.testing.assert_allclose(out_p, out, rtol=1e-5, atol=1e-6)
+        # padding content is ignored
+        feats2 = feats.copy()
+        feats2[~mask] = 1e3
+        np.testing.assert_allclose(fn(params, jnp.asarray(feats2), jnp.asarray(mask)), out, rtol=1e-5, atol=1e-6)
+        # more padding slots give the same output
+        wide = np.concatenate([feats, np.zeros((3, 5, 4), np.float32)], axis=1)
+        wmask = np.concatenate([mask, np.zeros((3, 5), bool)], axis=1)
+        np.testing.assert_allclose(fn(params, jnp.asarray(wide), jnp.asarray(wmask)), out, rtol=1e-5, atol=1e-6)
+
+
+def test_bad_shapes():
+    params = init_pfn(jax.random.PRNGKey(0), n_features=4)
+    with pytest.raises(ValueError, match="features must be"):
+        apply_pfn(params, jnp.zeros((2, 5, 4)), jnp.ones((2, 6), bool))
