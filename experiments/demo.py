@@ -21,6 +21,7 @@ import numpy as np
 import optax
 
 from hepjax.config import param, section
+from hepjax.decorrelation.metrics import rejection
 from hepjax.data import Particles, cluster_jets, generate, match_jets_to_partons, qcd_settings
 from hepjax.detector import cms_like, smear
 from hepjax.evaluation import roc_auc, roc_curve
@@ -161,8 +162,9 @@ def run(cfg, workdir: Path) -> dict:
     test_loss, logits = jax.jit(hard_loss)(params, det, test, k_eval)
     scores, labels = np.asarray(jax.nn.sigmoid(logits)), test["label"]
     auc = roc_auc(scores, labels)
-    eps_s, eps_b = roc_curve(scores, labels)
-    r50 = 1.0 / max(float(np.interp(0.5, eps_s, eps_b)), 1e-6)
+    eps_b, eps_s = roc_curve(scores, labels)  # (false, true) positive rates
+    sig = labels > 0.5
+    r50 = rejection(scores[sig], scores[~sig], eff=0.5)
 
     # Sensitivity: d(loss)/d(log p) for every detector parameter (soft smearing, fixed key).
     grads = jax.jit(jax.grad(lambda d: soft_loss(params, d, test, k_eval)[0]))(det)
@@ -175,7 +177,7 @@ def run(cfg, workdir: Path) -> dict:
         "n_train_jets": int(len(train["label"])),
         "n_test_jets": int(len(labels)),
         "test_auc": float(auc),
-        "test_r50": r50,
+        "test_r50": r50 if np.isfinite(r50) else None,  # None: no background passes the cut
         "test_loss": float(test_loss),
         "final_train_loss": result.history[-1]["loss"] if result.history else None,
         "train_compilations": result.compilations,
