@@ -21,7 +21,9 @@ def test_jet_tagging_l1_tiny_and_cli_export(tmp_path, capsys):
     from hepjax.cli import main
 
     assert main(["export-hls", str(wd / "qat"), "--out", str(tmp_path / "prj"), "--io", "stream"]) == 0
-    printed = json.loads(capsys.readouterr().out.split("project:")[0])
+    # hls4ml prints its own progress first; the CLI's JSON block is the last one before "project:".
+    text = capsys.readouterr().out.split("project:")[0]
+    printed = json.loads(text[text.rindex("\n{") + 1:] if "\n{" in text else text)
     assert printed["bit_mismatches"] == 0 and printed["n_inputs"] == m["n_jets_test"]
 
 
