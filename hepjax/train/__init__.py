@@ -2,7 +2,7 @@
 from hepjax.train.checkpoint import Checkpointer, load_params
 from hepjax.train.config import TrainConfig
 from hepjax.train.data import ArrayDataset, BatchSource, split
-from hepjax.train.loop import FitResult, NonFiniteError, examples_per_second, fit, jit_train_step
+from hepjax.train.loop import FitResult, NonFiniteError, fit, jit_train_step
 from hepjax.train.metrics_log import MetricsLog, read_metrics
 from hepjax.train.optim import learning_rate_schedule, make_optimizer
 from hepjax.train.parallel import (
@@ -29,7 +29,6 @@ __all__ = [
     "TrainState",
     "batch_sharded",
     "check_batch_size",
-    "examples_per_second",
     "fit",
     "init_state",
     "jit_train_step",

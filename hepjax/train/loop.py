@@ -25,7 +25,6 @@ bucket for graphs), plus one for ``eval_fn`` per shape.
 from __future__ import annotations
 
 import logging
-import math
 import sys
 import time
 from pathlib import Path
@@ -33,7 +32,6 @@ from typing import Any, Callable, NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 from tqdm.auto import tqdm
 
@@ -179,8 +177,3 @@ def fit(
     compilations = step_fn._cache_size() if hasattr(step_fn, "_cache_size") else -1
     return FitResult(state, history, resumed_from, compilations)
 
-
-def examples_per_second(history: list[dict]) -> float:
-    """Median logged throughput, skipping the first record (it includes compilation)."""
-    rates = [r["examples_per_s"] for r in history[1:]] or [r["examples_per_s"] for r in history]
-    return float(np.median(rates)) if rates else math.nan
