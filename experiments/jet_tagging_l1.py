@@ -30,6 +30,7 @@ import numpy as np
 import optax
 
 from hepjax.config import param, section
+from hepjax.hls.layer_config import LayerQat
 from hepjax.train import ArrayDataset, TrainConfig, fit, make_optimizer
 
 CLASSES = ("q", "g", "W", "Z", "t")
@@ -37,7 +38,7 @@ CLASSES = ("q", "g", "W", "Z", "t")
 
 @dataclasses.dataclass(frozen=True)
 class DataCfg:
-    n_events: int = param(2500, ge=20, doc="events per process (qcd_dijet, boosted_w, boosted_z, boosted_top)")
+    n_events: int = param(8500, ge=20, doc="events per process (qcd_dijet, boosted_w, boosted_z, boosted_top)")
     jet_ptmin: float = param(250.0, ge=0.0, doc="GeV, fat-jet threshold")
     max_eta: float = param(2.0, gt=0.0)
     max_constituents: int = param(64, ge=8)
@@ -60,6 +61,7 @@ class QatCfg:
     result_type: str = param("ap_fixed<16,6,AP_RND,AP_SAT>", doc="hidden Dense results (before ReLU)")
     logit_type: str = param("ap_fixed<12,5,AP_RND,AP_SAT>", doc="output Dense (softmax input)")
     sparsity: float = param(0.0, ge=0.0, lt=1.0, doc="magnitude-pruning target")
+    layers: tuple[LayerQat, ...] = param((), doc="per-layer overrides, e.g. [{name: dense_0, weight_bits: 8, weight_integer: 2}]")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,12 +132,29 @@ def _accuracy(model, params, x, y) -> float:
     return float(np.mean(np.argmax(np.asarray(p), 1) == y))
 
 
+def qat_model_types(q: QatCfg, n_layers: int, *, source: str = "") -> dict:
+    """TriggerMLP type kwargs of the QAT tagger: the section's uniform types and its ``layers`` overrides.
+
+    Raises:
+      ConfigError: an override names no layer of the model, or asks for an impossible type.
+    """
+    from hepjax.hls.layer_config import check_layer_names, dense_names
+    from hepjax.hls.models import qat_types
+
+    check_layer_names(q.layers, dense_names(n_layers), source=source)
+    return qat_types(n_layers, input_type=q.input_type, weight_bits=q.weight_bits, integer_bits=q.weight_integer, result_type=q.result_type,
+                     activation_bits=q.activation_bits, activation_integer=q.activation_integer, output_type=q.logit_type,
+                     layers=q.layers, source=source)
+
+
 def run(cfg, workdir: Path) -> dict:
     from hepjax.hls.export import export_model, save_export_spec
-    from hepjax.hls.models import TriggerMLP, qat_types
+    from hepjax.hls.models import TriggerMLP
 
     c: Config = cfg.sections
     workdir = Path(workdir)
+    features = (*c.model.hidden, len(CLASSES))
+    types = qat_model_types(c.qat, len(features), source=cfg.source)  # config errors before any Pythia
     x, y = make_jets(c.data, cfg.seed)
     n_test = int(round(c.data.test_fraction * len(x)))
     x_tr, y_tr, x_te, y_te = x[n_test:], y[n_test:], x[:n_test], y[:n_test]
@@ -143,18 +162,14 @@ def run(cfg, workdir: Path) -> dict:
     x_tr, x_te = (x_tr - mean) / std, (x_te - mean) / std
     (workdir / "standardisation.json").write_text(json.dumps({"mean": mean.tolist(), "std": std.tolist()}))
 
-    features = (*c.model.hidden, len(CLASSES))
-    n = len(features)
     q = c.qat
     w = f"ap_fixed<{q.weight_bits},{q.weight_integer},AP_RND,AP_SAT>"
-    types = qat_types(n, input_type=q.input_type, weight_bits=q.weight_bits, integer_bits=q.weight_integer, result_type=q.result_type,
-                      activation_bits=q.activation_bits, activation_integer=q.activation_integer)
-    types["result_types"] = (q.result_type,) * (n - 1) + (q.logit_type,)
     models = {
         "float": TriggerMLP(features, output_activation="softmax"),
         "qat": TriggerMLP(features, output_activation="softmax", **types),
     }
-    metrics: dict = {"n_jets_train": len(x_tr), "n_jets_test": len(x_te), "weight_type": w}
+    metrics: dict = {"n_jets_train": len(x_tr), "n_jets_test": len(x_te), "weight_type": w,
+                     "qat_weight_types": list(types["weight_types"]), "qat_activation_types": list(types["activation_types"])}
     key = jax.random.PRNGKey(cfg.seed)
     trained = {}
     for i, (name, model) in enumerate(models.items()):

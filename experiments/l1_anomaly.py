@@ -11,6 +11,8 @@ Models (both quantization-aware, ``qat`` types, <= 8-bit weights):
 * ``vae``: encoder 57 -> 32-16 -> (mu, log sigma^2) [2 x latent], decoder as the AE; trained on
   reconstruction + ``beta`` KL; score = sum mu^2 (the AXOL1TL choice: only the encoder runs in the
   FPGA).
+Per-layer widths: ``qat.layers`` entries named ``ae/dense_<i>``, ``vae/encoder/dense_<i>`` or
+``vae/decoder/dense_<i>`` (:mod:`hepjax.hls.layer_config`; weights stay <= 8 bits).
 The firmware network of each (the AE; the VAE encoder) is saved in ``<run>/<name>/`` with its
 checkpoint, ``hls_export.json`` and ``validation.npz`` for ``hepjax export-hls``.
 
@@ -33,6 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from hepjax.config import param, section
+from hepjax.hls.layer_config import LayerQat
 from hepjax.train import ArrayDataset, TrainConfig, fit
 
 SIGNALS = ("scalar_4l", "leptoquark", "charged_higgs", "h_tautau")
@@ -62,6 +65,8 @@ class QatCfg:
     activation_bits: int = param(8, ge=2, le=16)
     activation_integer: int = param(4)
     result_type: str = param("ap_fixed<16,6,AP_RND,AP_SAT>")
+    layers: tuple[LayerQat, ...] = param((), doc="per-layer overrides named <model>/dense_<i> (ae/..., vae/encoder/..., vae/decoder/...), "
+                                                  "e.g. [{name: ae/dense_0, weight_bits: 6}]")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,13 +133,31 @@ def tpr_at(bg: np.ndarray, sig: np.ndarray, fpr: float) -> float:
     return float(np.mean(sig > thr))
 
 
+def _networks(m: ModelCfg, source: str = "") -> list[tuple[str, int, str]]:
+    """(kind, number of Dense layers, layer-name prefix) of every TriggerMLP the run builds."""
+    from hepjax.config import ConfigError
+
+    out = []
+    for kind in m.kinds:
+        if kind == "ae":
+            out.append((kind, 2 * len(m.hidden) + 2, "ae/"))
+        elif kind == "vae":
+            out += [(kind, len(m.hidden) + 1, "vae/encoder/"), (kind, len(m.hidden) + 1, "vae/decoder/")]
+        else:
+            raise ConfigError(f"{source}: model.kinds: unknown kind {kind!r} (use ae, vae)")
+    return out
+
+
 def run(cfg, workdir: Path) -> dict:
     from hepjax.hls.export import export_model, save_export_spec
     from hepjax.hls.l1_inputs import preprocess
+    from hepjax.hls.layer_config import check_layer_names, dense_names
     from hepjax.hls.models import TriggerMLP, qat_types
 
     c: Config = cfg.sections
     workdir = Path(workdir)
+    q, m = c.qat, c.model
+    check_layer_names(q.layers, [n for _, k, p in _networks(m, cfg.source) for n in dense_names(k, p)], source=cfg.source, max_weight_bits=8)
     ev = {k: preprocess(v) for k, v in make_events(c.data, cfg.seed).items()}
     rng = np.random.default_rng(cfg.seed)
     bg = np.concatenate([ev[p] for p in ("w_lnu", "qcd_dijet", "z_ll", "ttbar")])
@@ -146,13 +169,13 @@ def run(cfg, workdir: Path) -> dict:
     sig = {s: norm(ev[s]) for s in SIGNALS}
     (workdir / "standardisation.json").write_text(json.dumps({"mean": mean.tolist(), "std": std.tolist()}))
 
-    q, m = c.qat, c.model
     d = x_tr.shape[1]
 
-    def mlp(widths):
+    def mlp(widths, prefix):
         n = len(widths)
         t = qat_types(n, input_type=q.input_type, weight_bits=q.weight_bits, integer_bits=q.weight_integer, result_type=q.result_type,
-                      activation_bits=q.activation_bits, activation_integer=q.activation_integer)
+                      activation_bits=q.activation_bits, activation_integer=q.activation_integer, layers=q.layers, prefix=prefix,
+                      source=cfg.source)
         return TriggerMLP(tuple(widths), **t)
 
     enc_ae = (*m.hidden, m.latent, *reversed(m.hidden), d)
@@ -162,7 +185,7 @@ def run(cfg, workdir: Path) -> dict:
     scores, firmware = {}, {}
     for i, kind in enumerate(m.kinds):
         if kind == "ae":
-            model = mlp(enc_ae)
+            model = mlp(enc_ae, "ae/")
 
             def loss_fn(params, batch, k, model=model):
                 r = model.apply({"params": params}, batch["x"])
@@ -171,8 +194,8 @@ def run(cfg, workdir: Path) -> dict:
             params = model.init(jax.random.fold_in(key, i), x_tr[:1])["params"]
             fw_model, fw_path = model, ()
         elif kind == "vae":
-            enc = mlp((*m.hidden, 2 * m.latent))
-            dec = mlp((*reversed(m.hidden), d))
+            enc = mlp((*m.hidden, 2 * m.latent), "vae/encoder/")
+            dec = mlp((*reversed(m.hidden), d), "vae/decoder/")
             model = VAE(enc, dec, m.latent)
 
             def loss_fn(params, batch, k, model=model):

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pkgutil
 from pathlib import Path
 
-from hepjax.config import RunConfig, experiment_module, load_config
-from hepjax.config.loader import CONFIG_DIR
+from hepjax.config import ConfigError, RunConfig, experiment_module, load_config
+from hepjax.config.loader import CONFIG_DIR, read_yaml
 from hepjax.runinfo import write_metrics, write_run_info
 
 
@@ -19,12 +19,49 @@ def list_configs() -> list[Path]:
     return sorted(CONFIG_DIR.glob("*.yaml"))
 
 
+# Keys a resumed run may change: how long to train and how to log, not what is trained on or how.
+RESUMABLE_CHANGES = frozenset({"output_dir", "steps", "checkpoint_every", "keep_checkpoints", "log_every", "progress", "resume"})
+
+
+def _flatten(tree: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in tree.items():
+        key = f"{prefix}{k}"
+        out.update(_flatten(v, key + ".") if isinstance(v, dict) else {key: v})
+    return out
+
+
+def check_resumable(workdir: Path, config: dict) -> None:
+    """Refuse to resume checkpoints in ``workdir`` that a run with a different config wrote.
+
+    The trainer resumes from the latest checkpoint in the run folder; were the data or the model changed
+    in between, the restored parameters would belong to another study and the metrics would silently
+    describe it. Only the keys in :data:`RESUMABLE_CHANGES` may differ (e.g. more ``train.steps``).
+    """
+    old_file = workdir / "config.yaml"
+    has_checkpoints = any(p.is_dir() and any(p.iterdir()) for p in workdir.rglob("checkpoints"))
+    if not (old_file.is_file() and has_checkpoints):
+        return
+    new, old = _flatten(config), _flatten(read_yaml(old_file.read_text()) or {})
+    if all(v is False for k, v in new.items() if k.rsplit(".", 1)[-1] == "resume"):
+        return  # every trainer starts afresh
+    changed = sorted(k for k in new.keys() | old.keys()
+                     if new.get(k) != old.get(k) and k.rsplit(".", 1)[-1] not in RESUMABLE_CHANGES)
+    if changed:
+        diff = ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in changed[:6])
+        raise ConfigError(
+            f"{old_file}: output_dir holds checkpoints of a run with a different config ({diff}"
+            f"{', ...' if len(changed) > 6 else ''}); pass a fresh output_dir=..., or train.resume=false to start over"
+        )
+
+
 def run_config(cfg: RunConfig, argv: list[str] | None = None) -> Path:
     """Write the run info, run the experiment and write its ``metrics.json``; return the folder."""
     import jax
 
     workdir = Path(cfg.output_dir)
     primary = jax.process_index() == 0
+    check_resumable(workdir, cfg.to_dict())
     if primary:
         write_run_info(workdir, cfg.to_dict(), cfg.seed, argv)
     metrics = experiment_module(cfg.experiment).run(cfg, workdir)

@@ -136,3 +136,33 @@ def test_cli_help_version_list():
     out = _cli("list")
     assert out.returncode == 0 and "demo" in out.stdout
 
+
+
+def _run_folder(tmp_path, config: dict):
+    import yaml
+
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    (tmp_path / "checkpoints" / "5").mkdir(parents=True)
+    return tmp_path
+
+
+def test_resume_refuses_checkpoints_of_a_different_config(tmp_path):
+    from hepjax.runner import check_resumable
+
+    old = {"experiment": "x", "seed": 0, "output_dir": "a", "data": {"n_events": 2500},
+           "train": {"steps": 100, "resume": True}}
+    folder = _run_folder(tmp_path, old)
+    # more steps or another output_dir may resume
+    check_resumable(folder, {**old, "output_dir": "b", "train": {"steps": 400, "resume": True}})
+    new = {**old, "data": {"n_events": 8500}}
+    with pytest.raises(ConfigError, match=r"config\.yaml.*data\.n_events: 2500 -> 8500.*fresh output_dir"):
+        check_resumable(folder, new)
+    check_resumable(folder, {**new, "train": {"steps": 100, "resume": False}})  # starting over is fine
+
+
+def test_resume_check_ignores_folders_without_checkpoints(tmp_path):
+    from hepjax.runner import check_resumable
+
+    (tmp_path / "config.yaml").write_text("experiment: x\nseed: 1\n")
+    check_resumable(tmp_path, {"experiment": "x", "seed": 2})
+    check_resumable(tmp_path / "missing", {"experiment": "x"})

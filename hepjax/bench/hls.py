@@ -7,6 +7,9 @@ Measured in one run on one machine:
   peer ``keras_native_export_s``: the same architecture written directly in Keras 3 and converted by
   hls4ml at ``ap_fixed<16,6>`` (hls4ml's usual path), compiled and run on the same inputs;
   ``ratios.export_time_vs_keras_native`` = hepjax / peer (C-sim compilation dominates both).
+* ``qconv_export_s`` / ``qconv_bit_mismatches``: the same export of a small quantized 1-D CNN
+  (16 inputs -> QConv1D 8x3 -> ReLU cast -> QDense 5 -> softmax) on the same 1,000 inputs: the
+  hls4ml ``Conv1D`` must reproduce :class:`hepjax.hls.QConv` bit for bit.
 * the two use cases, run through their experiments (``--quick``: tiny samples; otherwise the
   configs' defaults): ``l1_anomaly_bit_mismatches``, ``l1_anomaly_tpr_at_fpr`` (mean over the
   four signals of the AE's TPR at FPR = 1 / n_background_test), ``jet_tagging_bit_mismatches``,
@@ -39,6 +42,18 @@ def _tagger():
     return TriggerMLP((64, 32, 32, 5), output_activation="softmax", **kw)
 
 
+def _conv_tagger():
+    import flax.linen as nn
+
+    from hepjax.hls import Activation, FixedPoint, Flatten, QConv, QDense, Reshape
+
+    a, w, r = "ap_fixed<16,6,AP_RND,AP_SAT>", "ap_fixed<6,1,AP_RND,AP_SAT>", "ap_ufixed<6,3,AP_RND,AP_SAT>"
+    return nn.Sequential([
+        Reshape((16, 1)), QConv(8, (3,), input=a, weight=w, bias=w, output=a), Activation("relu"), FixedPoint(r), Flatten(),
+        QDense(5, input=r, weight=w, bias=w, output="ap_fixed<12,5,AP_RND,AP_SAT>"), Activation("softmax"),
+    ])
+
+
 def _export_timings(tmp: Path) -> dict:
     import hls4ml
     import jax
@@ -66,8 +81,14 @@ def _export_timings(tmp: Path) -> dict:
     hm.compile()
     hm.predict(x.astype(np.float64))
     peer = time.perf_counter() - t0
+
+    cnn = _conv_tagger()
+    t0 = time.perf_counter()
+    crep = export_model(cnn, cnn.init(jax.random.PRNGKey(1), jnp.zeros((1, 16))), (16,), x, tmp / "qconv_prj")
+    conv_s = time.perf_counter() - t0
     return {"export_s": ours, "keras_native_export_s": peer, "export_timing_breakdown_s": rep["timing_s"],
-            "random_tagger_bit_mismatches": rep["agreement"]["bit_mismatches"]}
+            "random_tagger_bit_mismatches": rep["agreement"]["bit_mismatches"],
+            "qconv_export_s": conv_s, "qconv_bit_mismatches": crep["agreement"]["bit_mismatches"]}
 
 
 def _experiment(name: str, tmp: Path, quick: bool) -> tuple[dict, float]:
@@ -88,6 +109,8 @@ def run(*, quick: bool) -> dict:
         "export_s": timing["export_s"],
         "export_timing_breakdown_s": timing["export_timing_breakdown_s"],
         "random_tagger_bit_mismatches": timing["random_tagger_bit_mismatches"],
+        "qconv_export_s": timing["qconv_export_s"],
+        "qconv_bit_mismatches": timing["qconv_bit_mismatches"],
         "jet_tagging_bit_mismatches": jt.get("jet_tagging_bit_mismatches"),
         "jet_tagging_argmax_agreement": jt.get("jet_tagging_argmax_agreement"),
         "jet_tagging_accuracy_qat": jt.get("jet_tagging_accuracy_qat"),

@@ -20,9 +20,16 @@ from hepjax.hls.fixed import (
     quantize_reference,
     requantize_codes,
 )
+from hepjax.hls.layer_config import (
+    LayerQat,
+    apply_layer_overrides,
+    check_layer_names,
+    dense_names,
+)
 from hepjax.hls.layers import Activation, Add, Concatenate, Flatten, Reshape
 from hepjax.hls.models import TriggerMLP, qat_types
 from hepjax.hls.prune import magnitude_pruning, sparsity_report
+from hepjax.hls.qconv import QConv, fixed_conv, im2col
 from hepjax.hls.quant import FixedPoint, QDense, dense_accumulator, fixed_dense
 
 __all__ = [
@@ -33,16 +40,23 @@ __all__ = [
     "FixedPoint",
     "FixedSpec",
     "Flatten",
+    "LayerQat",
+    "QConv",
     "QDense",
     "Reshape",
     "TriggerMLP",
     "UnsupportedLayerError",
+    "apply_layer_overrides",
+    "check_layer_names",
     "codes_of",
     "dense_accumulator",
+    "dense_names",
     "export_checkpoint",
     "export_model",
+    "fixed_conv",
     "fixed_dense",
     "hls4ml_config",
+    "im2col",
     "layer_outputs",
     "magnitude_pruning",
     "qat_types",

@@ -37,15 +37,16 @@ from hepjax.hls.bridge_layers import (
 )
 from hepjax.hls.bridge_types import Node, UnsupportedLayerError
 from hepjax.hls.fixed import FixedSpec, quantize
+from hepjax.hls.qconv import QConv
 from hepjax.hls.quant import FixedPoint, QDense
 
 SUPPORTED = (
     "nn.Dense, nn.Conv (1-D and 2-D, padding SAME/VALID), nn.BatchNorm (inference, axis -1), "
-    "hepjax.hls.QDense, hepjax.hls.FixedPoint, hepjax.hls.Activation (relu, leaky_relu, tanh, sigmoid, "
+    "hepjax.hls.QDense, hepjax.hls.QConv (1-D and 2-D, SAME/VALID, strides), hepjax.hls.FixedPoint, hepjax.hls.Activation (relu, leaky_relu, tanh, sigmoid, "
     "softmax, linear), hepjax.hls.Flatten, hepjax.hls.Reshape, hepjax.hls.Concatenate, hepjax.hls.Add, "
     "and inside nn.Sequential the functions nn.relu, nn.leaky_relu, nn.tanh, nn.sigmoid, nn.softmax"
 )
-_LEAVES = (nn.Dense, nn.Conv, nn.BatchNorm, QDense, FixedPoint, L.Activation, L.Flatten, L.Reshape, L.Concatenate, L.Add)
+_LEAVES = (nn.Dense, nn.Conv, nn.BatchNorm, QDense, QConv, FixedPoint, L.Activation, L.Flatten, L.Reshape, L.Concatenate, L.Add)
 _FUNCTIONS = {
     jax.nn.relu: "relu", nn.relu: "relu", jax.nn.leaky_relu: "leaky_relu", nn.leaky_relu: "leaky_relu",
     jnp.tanh: "tanh", nn.tanh: "tanh", jax.nn.sigmoid: "sigmoid", nn.sigmoid: "sigmoid",
@@ -253,11 +254,17 @@ def to_keras(module: nn.Module, variables: Any, input_shape: tuple[int, ...], *,
         for i in n.inputs:
             consumers.setdefault(i, []).append(n.name)
 
-    # Input type: what its consumers quantize to, when they all agree.
-    first = [nodes[c] for c in consumers.get("input", [])]
+    # Input type: what its consumers quantize to, when they all agree (looking through reshapes,
+    # so that the firmware's input_t converts the floats with the same rounding as JAX does).
+    def first_quantizers(name: str) -> list:
+        out = []
+        for c in (nodes[c] for c in consumers.get(name, [])):
+            out += first_quantizers(c.name) if c.kind in ("Reshape", "Flatten") else [c]
+        return out
+
     in_specs = {
-        FixedSpec.parse(c.module.input if c.kind == "QDense" else c.module.spec) if c.kind in ("QDense", "FixedPoint") else None
-        for c in first
+        FixedSpec.parse(c.module.input if c.kind in ("QDense", "QConv") else c.module.spec) if c.kind in ("QDense", "QConv", "FixedPoint") else None
+        for c in first_quantizers("input")
     }
     input_spec = in_specs.pop() if len(in_specs) == 1 else None
 
@@ -269,6 +276,7 @@ def to_keras(module: nn.Module, variables: Any, input_shape: tuple[int, ...], *,
     node_of: dict[str, str] = {}
     softmax_inputs: dict[str, FixedSpec | None] = {}
     folded: dict[str, str] = {}  # bn node -> dense/conv node it was folded into
+    raw_input = {"input"}  # the model input and reshapes of it: typed input_t in hls4ml, float in JAX
 
     def emit(layer, node_name: str, x, spec, prec: dict | None = None):
         out = layer(x)
@@ -301,16 +309,23 @@ def to_keras(module: nn.Module, variables: Any, input_shape: tuple[int, ...], *,
             emit(_conv_layer(keras, n, consumers, nodes, fold_batchnorm, folded, ins[0]), folded_target(n, folded), ins[0], None)
         elif n.kind == "BatchNorm":
             emit(_batchnorm_layer(keras, n, ins[0]), n.name, ins[0], None)
-        elif n.kind == "QDense":
-            arith = m.arithmetic(int(p["kernel"].shape[0]))
+        elif n.kind in ("QDense", "QConv"):
+            kernel = p["kernel"]
+            arith = m.arithmetic(int(kernel.shape[-2]))
             x = ins[0]
             if in_spec[0] != arith.x:
                 q = KL.KerasFixedPoint(str(arith.x), name=f"{n.name}_input_q")
                 x = emit(q, f"{n.name}__inq", x, arith.x, {"result": arith.x})
-            w = np.asarray(quantize(p["kernel"], arith.w))
+            w = np.asarray(quantize(kernel, arith.w))
             bspec = arith.b if m.use_bias else None
-            layer = KL.KerasQDense(w.shape[1], input_spec=str(arith.x), weight=str(arith.w), bias_spec=None if bspec is None else str(bspec), output=str(arith.out), kernel_initializer="zeros", name=n.name)
-            layer.build((None, w.shape[0]))
+            fixed = {"input_spec": str(arith.x), "weight": str(arith.w), "bias_spec": None if bspec is None else str(bspec), "output": str(arith.out)}
+            if n.kind == "QDense":
+                layer = KL.KerasQDense(w.shape[1], kernel_initializer="zeros", name=n.name, **fixed)
+            else:
+                _, strides, padding = m.geometry()
+                cls = KL.KerasQConv1D if w.ndim == 3 else KL.KerasQConv2D
+                layer = cls(w.shape[-1], w.shape[:-2], strides=strides, padding=padding.lower(), kernel_initializer="zeros", name=n.name, **fixed)
+            layer.build(tuple(x.shape))
             weights = [w] + ([np.asarray(quantize(p["bias"], bspec))] if bspec is not None else [])
             layer.set_weights(weights)
             prec = {"weight": arith.w, "accum": arith.accum, "result": arith.out}
@@ -336,10 +351,12 @@ def to_keras(module: nn.Module, variables: Any, input_shape: tuple[int, ...], *,
             else:
                 raise UnsupportedLayerError(f"layer '{n.name}': activation {kind!r} is not supported. Supported: {SUPPORTED}")
             emit(layer, n.name, ins[0], spec, {"result": spec} if spec is not None else None)
-        elif n.kind == "Flatten":
-            emit(keras.layers.Flatten(name=n.name), n.name, ins[0], in_spec[0], {"result": in_spec[0]} if in_spec[0] else None)
-        elif n.kind == "Reshape":
-            emit(keras.layers.Reshape(tuple(m.shape), name=n.name), n.name, ins[0], in_spec[0], {"result": in_spec[0]} if in_spec[0] else None)
+        elif n.kind in ("Flatten", "Reshape"):
+            layer = keras.layers.Flatten(name=n.name) if n.kind == "Flatten" else keras.layers.Reshape(tuple(m.shape), name=n.name)
+            emit(layer, n.name, ins[0], in_spec[0], {"result": in_spec[0]} if in_spec[0] else None)
+            if n.inputs[0] in raw_input:  # JAX still holds the unquantized input here: nothing to compare bitwise
+                raw_input.add(n.name)
+                del node_of[layer.name]
         elif n.kind in ("Concatenate", "Add"):
             spec = None if any(s is None for s in in_spec) else _union(in_spec, extra_int=int(n.kind == "Add"))
             if n.kind == "Concatenate":

@@ -69,6 +69,8 @@ def _conv_layer(keras, n: Node, consumers, nodes, fold_batchnorm: bool, folded: 
         raise UnsupportedLayerError(f"Conv '{n.name}': grouped or input-dilated convolutions are not supported")
     strides = m.strides or 1
     dil = m.kernel_dilation or 1
+    if set(np.atleast_1d(dil).tolist()) != {1}:  # hls4ml's Conv1D/Conv2D ignore Keras' dilation_rate
+        raise UnsupportedLayerError(f"Conv '{n.name}': kernel dilation {m.kernel_dilation} is not supported (hls4ml convolutions are undilated)")
     bn = _foldable_bn(n, consumers, nodes) if fold_batchnorm else None
     if bn is not None:
         w, b = _fold(w, b, bn)

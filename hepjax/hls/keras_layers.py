@@ -1,11 +1,12 @@
 """Keras 3 counterparts of the quantized layers, and their hls4ml converters.
 
-``KerasFixedPoint`` and ``KerasQDense`` compute with the same JAX functions as the Flax layers
-(Keras runs on its JAX backend here), so the Keras model equals the Flax model exactly. For
-hls4ml, ``KerasFixedPoint`` becomes a linear ``Activation`` (a cast to its result type) and
-``KerasQDense`` an ordinary ``Dense``; the precisions come from the config the bridge writes.
+``KerasFixedPoint``, ``KerasQDense`` and ``KerasQConv1D``/``KerasQConv2D`` compute with the same
+JAX functions as the Flax layers (Keras runs on its JAX backend here), so the Keras model equals
+the Flax model exactly. For hls4ml, ``KerasFixedPoint`` becomes a linear ``Activation`` (a cast to
+its result type), ``KerasQDense`` an ordinary ``Dense`` and the convolutions ordinary
+``Conv1D``/``Conv2D``; the precisions come from the config the bridge writes.
 
-Importing this module registers both converters with hls4ml's Keras-v3 front end.
+Importing this module registers the converters with hls4ml's Keras-v3 front end.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import keras
 import numpy as np
 
 from hepjax.hls.fixed import FixedSpec, quantize
+from hepjax.hls.qconv import conv_arithmetic, fixed_conv
 from hepjax.hls.quant import fixed_dense
 
 if keras.backend.backend() != "jax":
@@ -86,9 +88,66 @@ class KerasQDense(keras.layers.Dense):
         return {**cfg, "input_spec": self.fixed_input, "weight": self.fixed_weight, "bias_spec": self.fixed_bias, "output": self.fixed_output}
 
 
+class _KerasQConvMixin:
+    """``cast<output>(conv(x, W) + b)`` computed exactly (see :class:`hepjax.hls.QConv`).
+
+    The kernel and bias it holds are already quantized; ``input_spec`` must be the type of the
+    values it receives (the bridge inserts a :class:`KerasFixedPoint` otherwise).
+    """
+
+    def _init_fixed(self, input_spec, weight, bias_spec, output):
+        self.fixed_input = str(FixedSpec.parse(input_spec))
+        self.fixed_weight = str(FixedSpec.parse(weight))
+        self.fixed_bias = None if bias_spec is None else str(FixedSpec.parse(bias_spec))
+        self.fixed_output = str(FixedSpec.parse(output))
+
+    def call(self, x):
+        import jax.numpy as jnp
+
+        kernel = jnp.asarray(self.kernel.value)
+        fan_in = int(np.prod(kernel.shape[:-1]))
+        arith = conv_arithmetic(self.fixed_input, self.fixed_weight, self.fixed_bias, self.fixed_output, fan_in, name=self.name)
+        bias = self.bias.value if self.use_bias else jnp.zeros((self.filters,), jnp.float32)
+        return fixed_conv(arith, quantize(x, arith.x), kernel, jnp.asarray(bias), strides=tuple(self.strides), padding=self.padding)
+
+    def compute_output_spec(self, x):
+        return keras.KerasTensor(self.compute_output_shape(x.shape), dtype="float32")
+
+    def get_config(self):
+        cfg = super().get_config()
+        for k in ("activation", "use_bias", "dilation_rate", "groups"):
+            cfg.pop(k, None)
+        return {**cfg, "input_spec": self.fixed_input, "weight": self.fixed_weight, "bias_spec": self.fixed_bias, "output": self.fixed_output}
+
+
+def _conv_kwargs(kwargs: dict, bias_spec) -> dict:
+    for k in ("activation", "use_bias", "dilation_rate", "groups"):
+        kwargs.pop(k, None)
+    return {**kwargs, "activation": None, "use_bias": bias_spec is not None}
+
+
+@keras.saving.register_keras_serializable(package="hepjax")
+class KerasQConv1D(_KerasQConvMixin, keras.layers.Conv1D):
+    """Exact fixed-point ``Conv1D`` (channels last, padding same/valid, no dilation)."""
+
+    def __init__(self, filters: int, kernel_size, *, input_spec: str, weight: str, bias_spec: str | None, output: str, **kwargs):
+        super().__init__(filters, kernel_size, **_conv_kwargs(kwargs, bias_spec))
+        self._init_fixed(input_spec, weight, bias_spec, output)
+
+
+@keras.saving.register_keras_serializable(package="hepjax")
+class KerasQConv2D(_KerasQConvMixin, keras.layers.Conv2D):
+    """Exact fixed-point ``Conv2D`` (channels last, padding same/valid, no dilation)."""
+
+    def __init__(self, filters: int, kernel_size, *, input_spec: str, weight: str, bias_spec: str | None, output: str, **kwargs):
+        super().__init__(filters, kernel_size, **_conv_kwargs(kwargs, bias_spec))
+        self._init_fixed(input_spec, weight, bias_spec, output)
+
+
 def _register_hls4ml_handlers() -> None:
     """Teach hls4ml's Keras-v3 parser the two layers (registration happens at class creation)."""
     from hls4ml.converters.keras_v3._base import KerasV3LayerHandler
+    from hls4ml.converters.keras_v3.conv import ConvHandler
     from hls4ml.converters.keras_v3.core import DenseHandler
 
     fp_key = f"{KerasFixedPoint.__module__}.{KerasFixedPoint.__name__}"
@@ -107,7 +166,13 @@ def _register_hls4ml_handlers() -> None:
         def default_class_name(self, layer):
             return "Dense"
 
-    _ = (FixedPointHandler, QDenseHandler)
+    class QConvHandler(ConvHandler):
+        handles = tuple(f"{c.__module__}.{c.__name__}" for c in (KerasQConv1D, KerasQConv2D))
+
+        def default_class_name(self, layer):
+            return "Conv1D" if isinstance(layer, KerasQConv1D) else "Conv2D"
+
+    _ = (FixedPointHandler, QDenseHandler, QConvHandler)
 
 
 _register_hls4ml_handlers()

@@ -4,7 +4,8 @@
 widths, and the encoder/decoder of the L1 anomaly autoencoders. With ``input_type`` set it is
 quantization-aware: every Dense is a :class:`~hepjax.hls.QDense` and every hidden activation a
 ReLU followed by a :class:`~hepjax.hls.FixedPoint` cast, so the hls4ml C simulation reproduces it
-bit for bit. Per-layer types are tuples with one entry per Dense layer.
+bit for bit. Per-layer types are tuples with one entry per Dense layer (:func:`qat_types` builds
+them from a config section and its ``qat.layers`` overrides).
 
 Models are rebuilt for export from ``{"class": "hepjax.hls.models.TriggerMLP", "kwargs": {...}}``
 (:func:`build_module`), which the experiments write beside their checkpoints.
@@ -13,10 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+from collections.abc import Sequence
 
 import flax.linen as nn
 import jax
 
+from hepjax.hls.layer_config import LayerQat, apply_layer_overrides
 from hepjax.hls.layers import Activation
 from hepjax.hls.quant import FixedPoint, QDense
 
@@ -74,17 +77,26 @@ class TriggerMLP(nn.Module):
 
 
 def qat_types(n_layers: int, *, input_type: str, weight_bits: int, integer_bits: int = 1, result_type: str,
-              activation_bits: int, activation_integer: int, overrides: dict | None = None) -> dict:
-    """TriggerMLP kwargs for uniform per-layer types (``overrides`` replaces whole tuples)."""
+              activation_bits: int, activation_integer: int, output_type: str | None = None, layers: Sequence[LayerQat] = (),
+              prefix: str = "", source: str = "", overrides: dict | None = None) -> dict:
+    """TriggerMLP kwargs: uniform per-layer types, then the per-layer ``layers`` overrides.
+
+    Args:
+      output_type: result type of the last Dense (default ``result_type``).
+      layers: ``qat.layers`` config entries (:class:`hepjax.hls.layer_config.LayerQat`); those named
+        ``prefix + "dense_<i>"`` apply to this network. ``source`` names the config file in errors.
+      overrides: replaces whole tuples (applied last).
+    """
     w = f"ap_fixed<{weight_bits},{integer_bits},AP_RND,AP_SAT>"
     a = f"ap_ufixed<{activation_bits},{activation_integer},AP_RND,AP_SAT>"
     out = {
         "input_type": input_type,
         "weight_types": (w,) * n_layers,
         "bias_types": (w,) * n_layers,
-        "result_types": (result_type,) * n_layers,
+        "result_types": (result_type,) * (n_layers - 1) + (output_type or result_type,),
         "activation_types": (a,) * (n_layers - 1),
     }
+    out = apply_layer_overrides(out, layers, prefix=prefix, source=source)
     out.update(overrides or {})
     return out
 

@@ -1,4 +1,5 @@
-"""A tiny QAT model trained with the hepjax trainer, exported from its checkpoint and C-simulated bit-exactly."""
+"""A tiny QAT model trained with the hepjax trainer, exported from its checkpoint and C-simulated bit-exactly;
+one layer has its own bit widths (a ``qat.layers`` override), which must reach the written hls4ml project."""
 import json
 import os
 
@@ -8,15 +9,26 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import yaml
 
 from hepjax.hls.export import export_checkpoint, save_export_spec
+from hepjax.hls.layer_config import LayerQat
 from hepjax.hls.models import TriggerMLP, qat_types
 from hepjax.train import ArrayDataset, TrainConfig, fit
 
 
+class _HlsConfigLoader(yaml.SafeLoader):
+    """hls4ml's config file tags the Keras model path (``!keras_model``); read it as plain data."""
+
+
+_HlsConfigLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
+
+
 def test_tiny_qat_model_exports_bit_exact(tmp_path):
+    override = LayerQat("dense_1", weight_bits=9, weight_integer=2, bias_bits=7, bias_integer=3)
     kw = qat_types(2, input_type="ap_fixed<12,4,AP_RND,AP_SAT>", weight_bits=6, result_type="ap_fixed<12,5,AP_RND,AP_SAT>",
-                   activation_bits=6, activation_integer=2)
+                   activation_bits=6, activation_integer=2, layers=(override,))
+    assert kw["weight_types"] == ("ap_fixed<6,1,AP_RND,AP_SAT>", "ap_fixed<9,2,AP_RND,AP_SAT>")
     model = TriggerMLP((8, 3), output_activation="softmax", **kw)
     rng = np.random.default_rng(0)
     x = rng.normal(0, 1.5, (512, 4)).astype(np.float32)
@@ -41,6 +53,14 @@ def test_tiny_qat_model_exports_bit_exact(tmp_path):
     assert json.loads((tmp_path / "prj" / "hepjax_report.json").read_text())["agreement"]["bit_mismatches"] == 0
     dense = {l["name"]: l for l in rep["layers"] if l["class"] == "Dense"}
     assert dense["dense_0"]["n_weights"] == 32 and dense["dense_0"]["precision"]["weight_t"].startswith("fixed<6,1")
+    # the per-layer widths are in the written project: its config and the C++ types, for dense_1 only
+    hls_cfg = yaml.load((tmp_path / "prj" / "hls4ml_config.yml").read_text(), Loader=_HlsConfigLoader)["HLSConfig"]["LayerName"]
+    assert hls_cfg["dense_1"]["Precision"]["weight"] == "ap_fixed<9,2,AP_RND,AP_SAT>"
+    assert hls_cfg["dense_1"]["Precision"]["bias"] == "ap_fixed<7,3,AP_RND,AP_SAT>"
+    assert hls_cfg["dense_0"]["Precision"]["weight"] == "ap_fixed<6,1,AP_RND,AP_SAT>"
+    defines = (tmp_path / "prj" / "firmware" / "defines.h").read_text()
+    assert "typedef ap_fixed<9,2,AP_RND,AP_SAT,0> dense_1_weight_t;" in defines
+    assert "typedef ap_fixed<6,1,AP_RND,AP_SAT,0> dense_0_weight_t;" in defines
     assert "vitis_hls" in rep["synthesis_command"]
 
 
