@@ -14,18 +14,18 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
 from hepjax.config import param, section
+from hepjax.data import Particles, qcd_settings
 from hepjax.decorrelation.metrics import rejection
-from hepjax.data import Particles, cluster_jets, generate, match_jets_to_partons, qcd_settings
 from hepjax.detector import cms_like, smear
 from hepjax.evaluation import roc_auc, roc_curve
 from hepjax.plotting import figure, label, savefig
+from hepjax.tagging import DeepSets, constituent_features, jet_constituents, jet_inputs
 from hepjax.train import ArrayDataset, TrainConfig, fit, split
 
 
@@ -59,13 +59,9 @@ class Config:
 # --------------------------------------------------------------------------------------------
 def _jets(process: str, settings: tuple[str, ...], want: int | None, c: DataConfig, seed: int) -> Particles:
     """Constituents ``[n_jets, max_constituents]`` of jets in the pT/η window (W-matched if ``want``)."""
-    sample = generate(process, c.n_events, seed, settings=settings, workers=c.workers)
-    jets = cluster_jets(sample.particles, R=c.jet_radius, ptmin=0.8 * c.jet_pt_min, max_jets=2,
-                        max_constituents=c.max_constituents)
-    ok = jets.mask & (jets.pt > c.jet_pt_min) & (jets.pt < c.jet_pt_max) & (np.abs(jets.eta) < c.jet_eta_max)
-    if want is not None:
-        ok &= np.abs(match_jets_to_partons(jets, sample.partons, dr=c.jet_radius)) == want
-    return Particles(*(np.asarray(x)[ok] for x in jets.constituents))
+    return jet_constituents(process, c.n_events, seed, settings=settings, want_pdg=want, radius=c.jet_radius,
+                            pt_min=c.jet_pt_min, pt_max=c.jet_pt_max, eta_max=c.jet_eta_max,
+                            max_constituents=c.max_constituents, workers=c.workers)
 
 
 def _dataset(c: DataConfig, seed: int) -> dict:
@@ -79,45 +75,17 @@ def _dataset(c: DataConfig, seed: int) -> dict:
 
 
 # --------------------------------------------------------------------------------------------
-# Detector-level features (differentiable) and the Deep Sets tagger
+# The tagger: the project's Deep Sets on detector-level constituents and jet (mass, pT)
 # --------------------------------------------------------------------------------------------
-def jet_features(reco) -> tuple[jax.Array, jax.Array, jax.Array]:
-    """Per-constituent features ``[..., n, 6]``, weights ``[..., n]`` and jet (pT, mass) ``[..., 2]``.
-
-    The jet four-momentum is the reconstruction-weight-weighted sum of the smeared constituents,
-    so the features are smooth in the detector parameters when ``weight`` is.
-    """
-    w = reco.weight
-    px, py = reco.pt * jnp.cos(reco.phi), reco.pt * jnp.sin(reco.phi)
-    pz = reco.pt * jnp.sinh(reco.eta)
-    tot = [jnp.sum(w * v, -1) for v in (px, py, pz, reco.energy)]
-    jet_pt = jnp.sqrt(tot[0] ** 2 + tot[1] ** 2 + 1e-6)
-    jet_eta = jnp.arcsinh(tot[2] / jet_pt)
-    jet_phi = jnp.arctan2(tot[1], tot[0])
-    jet_m = jnp.sqrt(jnp.maximum(tot[3] ** 2 - tot[0] ** 2 - tot[1] ** 2 - tot[2] ** 2, 1e-6))
-    deta = reco.eta - jet_eta[..., None]
-    dphi = jnp.mod(reco.phi - jet_phi[..., None] + jnp.pi, 2 * jnp.pi) - jnp.pi
-    frac = jnp.maximum(reco.pt, 1e-3) / jet_pt[..., None]
-    feats = jnp.stack([jnp.log(frac), deta * 5, dphi * 5, jnp.sqrt(deta**2 + dphi**2) * 5, reco.charge,
-                       jnp.log(jnp.maximum(reco.energy, 1e-3) / 100.0)], -1)
-    return feats, w, jnp.stack([jet_pt, jet_m], -1)
+def make_model(c: ModelConfig) -> DeepSets:
+    """``phi``: width -> latent; sum weighted by the soft reconstruction weights / 20; ``F``: width, width."""
+    return DeepSets(phi=(c.width, c.latent), f=(c.width, c.width), pool_scale=1.0 / 20.0)
 
 
-class DeepSets(nn.Module):
-    """phi: per-constituent MLP; weighted sum over constituents; F: MLP on the sum and jet mass."""
-
-    width: int = 64
-    latent: int = 64
-
-    @nn.compact
-    def __call__(self, feats, weights, jet):
-        h = nn.relu(nn.Dense(self.width)(feats))
-        h = nn.relu(nn.Dense(self.latent)(h))
-        pooled = jnp.sum(h * weights[..., None], axis=-2) / 20.0
-        g = jnp.concatenate([pooled, jet[..., 1:2] / 100.0, jnp.log(jet[..., :1] / 400.0)], -1)
-        g = nn.relu(nn.Dense(self.width)(g))
-        g = nn.relu(nn.Dense(self.width)(g))
-        return nn.Dense(1)(g)[..., 0]
+def tagger_inputs(reco) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """``(features [B, M, 6], weights [B, M], jet inputs [B, 2])`` of the smeared constituents."""
+    feats, w, jet = constituent_features(reco)
+    return feats, w, jet_inputs(jet)
 
 
 def make_loss(model: DeepSets, *, hard: bool):
@@ -125,7 +93,7 @@ def make_loss(model: DeepSets, *, hard: bool):
 
     def loss(params, det_params, batch, key):
         reco = smear(key, batch["cons"], det_params, hard=hard, with_cells=False)
-        logits = model.apply(params, *jet_features(reco))
+        logits = model.apply(params, *tagger_inputs(reco))
         return optax.sigmoid_binary_cross_entropy(logits, batch["label"]).mean(), logits
 
     return loss
@@ -141,11 +109,11 @@ def run(cfg, workdir: Path) -> dict:
     data = _dataset(c.data, cfg.seed)
     train, test = split(data, (1 - c.data.test_fraction, c.data.test_fraction), cfg.seed)
     det = cms_like()
-    model = DeepSets(c.model.width, c.model.latent)
+    model = make_model(c.model)
     soft_loss, hard_loss = make_loss(model, hard=False), make_loss(model, hard=True)
 
     sample = jax.tree.map(lambda x: x[:2], train)
-    params = model.init(k_init, *jet_features(smear(k_init, sample["cons"], det, with_cells=False)))
+    params = model.init(k_init, *tagger_inputs(smear(k_init, sample["cons"], det, with_cells=False)))
 
     def loss_fn(p, batch, k):
         loss, logits = soft_loss(p, det, batch, k)
@@ -171,11 +139,11 @@ def run(cfg, workdir: Path) -> dict:
     sens = _elasticities(det, grads)
 
     reco = smear(k_eval, test["cons"], det, hard=True, with_cells=False)
-    _, _, jet_reco = jet_features(reco)
+    _, _, jet_reco = constituent_features(reco)
     _plots(workdir, scores, labels, eps_s, eps_b, np.asarray(jet_reco[:, 1]), _true_mass(test["cons"]), sens)
     return {
-        "n_train_jets": int(len(train["label"])),
-        "n_test_jets": int(len(labels)),
+        "n_train_jets": len(train["label"]),
+        "n_test_jets": len(labels),
         "test_auc": float(auc),
         "test_r50": r50 if np.isfinite(r50) else None,  # None: no background passes the cut
         "test_loss": float(test_loss),

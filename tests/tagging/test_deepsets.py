@@ -37,3 +37,30 @@ def test_bad_shapes():
     params = init_pfn(jax.random.PRNGKey(0), n_features=4)
     with pytest.raises(ValueError, match="features must be"):
         apply_pfn(params, jnp.zeros((2, 5, 4)), jnp.ones((2, 6), bool))
+
+
+class TestDeepSetsWeights(chex.TestCase):
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_soft_weights_and_jet_inputs(self):
+        """Soft weights scale each constituent's Phi; weight 0 equals removing it; jet inputs enter F."""
+        from hepjax.tagging import DeepSets
+
+        rng = np.random.default_rng(1)
+        feats = jnp.asarray(rng.normal(size=(2, 6, 3)), jnp.float32)
+        w = jnp.asarray(rng.uniform(0.2, 1.0, size=(2, 6)), jnp.float32).at[:, 4:].set(0.0)
+        jet = jnp.asarray(rng.normal(size=(2, 2)), jnp.float32)
+        model = DeepSets(phi=(8, 8), f=(8,), pool_scale=0.05)
+        params = jax.jit(model.init)(jax.random.PRNGKey(0), feats, w, jet)
+        fn = self.variant(model.apply)
+        out = fn(params, feats, w, jet)
+        chex.assert_shape(out, (2,))
+        np.testing.assert_allclose(fn(params, feats[:, :4], w[:, :4], jet), out, rtol=1e-5, atol=1e-6)
+        # reference: the same network written out by hand
+        p = params["params"]
+        h = feats
+        for name in ("phi_0", "phi_1"):
+            h = jax.nn.relu(h @ p[name]["kernel"] + p[name]["bias"])
+        g = jnp.concatenate([0.05 * jnp.sum(h * w[..., None], 1), jet], -1)
+        g = jax.nn.relu(g @ p["f_0"]["kernel"] + p["f_0"]["bias"])
+        np.testing.assert_allclose(out, (g @ p["out"]["kernel"] + p["out"]["bias"])[:, 0], rtol=1e-5, atol=1e-6)
+        assert not np.allclose(fn(params, feats, w, jet + 1.0), out)
