@@ -1,10 +1,13 @@
 """CaloFlow-style fast simulation of photon showers, trained on the reference EM cascade.
 
-Steps: simulate showers with :func:`hepjax.fastsim.simulate_showers` (cached in the run folder),
+Steps: simulate showers with :func:`hepjax.fastsim.reference_showers` (cached on disk, keyed by
+count, seed, energy range and calorimeter config),
 validate the cascade against Grindhammer–Peters, train flow 1 (layer energies) and flow 2
 (normalised voxels), generate showers for the held-out incident energies, and evaluate as
 CaloChallenge does: feature histograms with separation powers, a classifier AUC (flow vs
-cascade, held-out showers) and showers per second at 1, 10 and 100 GeV.
+cascade, held-out showers) and showers per second at 1, 10 and 100 GeV. To show *what* the
+classifier sees, it is also trained on subsets of its inputs (``classifier_auc_by_input``):
+the CaloChallenge high-level features, the layer energies, and each layer's voxels alone.
 
 Run: ``hepjax run configs/calo_fastsim.yaml``. Compilations: one train step per flow, one
 sampler per batch size.
@@ -26,10 +29,11 @@ from hepjax.fastsim import (
     CalorimeterConfig,
     build_caloflow,
     high_level_features,
+    layer_slices,
     make_sampler,
     plot_features,
     plot_mean_profiles,
-    sample_incident_energies,
+    reference_showers,
     separation_powers,
     simulate_showers,
     train_caloflow,
@@ -46,6 +50,7 @@ class DataCfg:
     e_min: float = param(1.0, gt=0.0, doc="incident energy range, log-uniform [GeV]")
     e_max: float = param(100.0, gt=0.0)
     test_fraction: float = param(0.25, gt=0.0, lt=1.0)
+    cache_dir: str | None = param(None, doc="shower cache; default $HEPJAX_CACHE_DIR or ~/.cache/hepjax")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,6 +59,7 @@ class EvalCfg:
     timing_showers: int = param(10, ge=1, doc="cascade showers per energy for the timing")
     flow_batch: int = param(1000, ge=1, doc="flow showers per jitted sampling call")
     validation_showers: int = param(20, ge=2, doc="showers per energy for the Grindhammer–Peters check")
+    input_subsets: bool = param(True, doc="also train the classifier on input subsets (what it sees)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,19 +75,23 @@ class Config:
     evaluation: EvalCfg = section(EvalCfg)
 
 
-def _reference_showers(cfg: Config, seed: int, workdir: Path) -> tuple[np.ndarray, np.ndarray, float]:
-    cache = workdir / "showers.npz"
-    d = cfg.data
-    energies = sample_incident_energies(d.n_showers, seed=seed, low=d.e_min, high=d.e_max)
-    if cache.exists():
-        z = np.load(cache)
-        if np.array_equal(z["energies"], energies):
-            return z["energies"], z["voxels"], float(z["seconds"])
-    t0 = time.perf_counter()
-    showers = simulate_showers(energies, seed=seed, cfg=cfg.calorimeter, progress=True)
-    seconds = time.perf_counter() - t0
-    np.savez_compressed(cache, energies=energies, voxels=showers.voxels, seconds=seconds)
-    return energies, showers.voxels, seconds
+def _classifier_inputs(voxels: np.ndarray, energies: np.ndarray) -> np.ndarray:
+    """CaloChallenge's low-level classifier inputs: ``[n, 1 + 368]`` log incident energy and voxels / incident."""
+    return np.concatenate([np.log(energies)[:, None], voxels / energies[:, None]], axis=1)
+
+
+def _input_subsets(f_gen: dict, f_ref: dict, x_gen: np.ndarray, x_ref: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Named (generated, reference) classifier inputs: high-level features, layer energies, each layer's voxels."""
+    def stack(f, keys):
+        return np.stack([np.log10(f[k] + 1e-3) if k.startswith("E_layer") else f[k] for k in keys], 1)
+
+    hl = list(f_ref)
+    layers = [k for k in hl if k.startswith("E_layer")]
+    out = {"high_level": (stack(f_gen, hl), stack(f_ref, hl)), "layer_energies": (stack(f_gen, layers), stack(f_ref, layers))}
+    for i, s in enumerate(layer_slices()):
+        cols = np.r_[0, 1 + np.arange(s.start, s.stop)]  # log E_inc + the layer's voxels
+        out[f"voxels_layer{i}"] = (x_gen[:, cols], x_ref[:, cols])
+    return out
 
 
 def _timing(cfg: Config, sampler, p1, p2, seed: int) -> dict:
@@ -127,7 +137,9 @@ def run(cfg: RunConfig, workdir: Path) -> dict:
     workdir = Path(workdir)
     validation = validate_cascade(n_showers=c.evaluation.validation_showers, seed=cfg.seed, cfg=c.calorimeter,
                                   plot_path=workdir / "cascade_vs_grindhammer_peters.png")
-    energies, voxels, sim_seconds = _reference_showers(c, cfg.seed, workdir)
+    d = c.data
+    energies, voxels, sim_seconds = reference_showers(d.n_showers, seed=cfg.seed, low=d.e_min, high=d.e_max,
+                                                      cfg=c.calorimeter, cache_dir=d.cache_dir, progress=True)
     n_test = int(round(c.data.test_fraction * len(energies)))
     e_tr, v_tr, e_te, v_te = energies[n_test:], voxels[n_test:], energies[:n_test], voxels[:n_test]
     model, arrays = build_caloflow(e_tr, v_tr, c.caloflow, c.flow1, c.flow2, seed=cfg.seed)
@@ -142,17 +154,20 @@ def run(cfg: RunConfig, workdir: Path) -> dict:
     seps = separation_powers(f_gen, f_ref)
     plot_features(f_gen, f_ref, seps, workdir / "features.png")
     plot_mean_profiles(gen, v_te, workdir / "mean_showers.png")
-    # Classifier inputs: log incident energy and voxel energies / incident energy.
-    x_gen = np.concatenate([np.log(e_te)[:, None], gen / e_te[:, None]], axis=1)
-    x_ref = np.concatenate([np.log(e_te)[:, None], v_te / e_te[:, None]], axis=1)
+    x_gen, x_ref = _classifier_inputs(gen, e_te), _classifier_inputs(v_te, e_te)
     cls = classifier_two_sample_auc(x_gen, x_ref, key=k_cls, train_cfg=c.classifier, workdir=workdir / "classifier")
     _plot_roc(cls["scores"], cls["labels"], cls["auc"], workdir / "classifier_roc.png")
+    by_input = {"voxels": cls["auc"]}
+    if c.evaluation.input_subsets:
+        for name, (a, b) in _input_subsets(f_gen, f_ref, x_gen, x_ref).items():
+            by_input[name] = classifier_two_sample_auc(a, b, key=k_cls, train_cfg=c.classifier, workdir=workdir / f"classifier_{name}")["auc"]
     timing = _timing(c, sampler, p1, p2, cfg.seed)
     _plot_timing(timing, workdir / "showers_per_second.png")
     t100 = timing.get("100", next(iter(timing.values())))
     return {
         "classifier_auc": cls["auc"],
         "classifier_auc_train": cls["auc_train"],
+        "classifier_auc_by_input": by_input,
         "showers_per_s": t100["flow_showers_per_s"],
         "reference_showers_per_s": t100["reference_showers_per_s"],
         "speedup_100GeV": t100["flow_showers_per_s"] / t100["reference_showers_per_s"],

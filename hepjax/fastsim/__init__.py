@@ -5,12 +5,15 @@ from hepjax.fastsim.caloflow import (
     CaloFlowConfig,
     build_caloflow,
     decode_layers,
+    dequantise,
     encode_layers,
     layer_energies,
     make_sampler,
+    threshold_layer,
     train_caloflow,
 )
 from hepjax.fastsim.cascade import Showers, check_energies, sample_incident_energies, simulate_showers
+from hepjax.fastsim.reference import reference_showers
 from hepjax.fastsim.features import high_level_features, plot_features, plot_mean_profiles, separation_powers
 from hepjax.fastsim.geometry import N_LAYERS, N_VOXELS, CalorimeterConfig, layer_slices, voxel_index
 from hepjax.fastsim.validation import validate_cascade
@@ -25,6 +28,7 @@ __all__ = [
     "build_caloflow",
     "check_energies",
     "decode_layers",
+    "dequantise",
     "encode_layers",
     "grindhammer_peters",
     "high_level_features",
@@ -33,9 +37,11 @@ __all__ = [
     "make_sampler",
     "plot_features",
     "plot_mean_profiles",
+    "reference_showers",
     "sample_incident_energies",
     "separation_powers",
     "simulate_showers",
+    "threshold_layer",
     "train_caloflow",
     "validate_cascade",
     "voxel_index",

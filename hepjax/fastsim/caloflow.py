@@ -6,8 +6,15 @@ Two conditional flows:
   (``u_0 = sum_l E_l / (U_SCALE E_inc)``, ``u_i = E_{i-1} / sum_{j >= i-1} E_j`` for i=1..4, all
   in ``[0, 1]``), behind an exact ``logit`` + standardisation;
 - flow 2 learns the 368 voxel energies normalised to their layer's energy, given the incident
-  and layer energies. Voxels get uniform noise in ``[0, noise)`` GeV before normalisation (the
-  dequantisation of CaloFlow) and generated voxels below ``noise`` are set to zero.
+  and layer energies, behind an exact ``logit`` (CaloFlow's ``alpha``) + standardisation.
+
+Threshold and dequantisation: a cascade voxel is either empty or holds at least one active-plane
+crossing, ``E_c * sampling_step / em_scale = 3.83 MeV``, so voxels below ``threshold`` (default
+3.7 MeV) carry no information and the flow should not spend capacity on them. Empty voxels (and
+empty layers) are dequantised to ``U(0, noise)`` with ``noise <= threshold``; deposits are left
+as they are. Generation inverts this exactly: per layer, the largest normalised voxels are kept
+and scaled so that they sum to flow 1's layer energy while each stays ``>= threshold``
+(:func:`threshold_layer`), the rest are set to zero.
 
 :func:`make_sampler` returns one ``jit``-compiled function that turns incident energies into
 showers ``[n, 368]`` (GeV); it compiles once per batch size.
@@ -35,7 +42,8 @@ U_SCALE = 1.5  # u_0 = total deposited / (U_SCALE * incident); response ~ 0.97 +
 class CaloFlowConfig:
     """The ``caloflow:`` section."""
 
-    noise: float = param(1e-3, gt=0.0, doc="dequantisation noise per voxel and generation threshold [GeV]")
+    threshold: float = param(3.7e-3, gt=0.0, doc="voxel energy threshold [GeV]: generated voxels below it are zeroed")
+    noise: float = param(3.7e-3, gt=0.0, doc="empty voxels/layers are dequantised to U(0, noise) GeV; <= threshold")
     alpha: float = param(1e-6, gt=0.0, lt=0.1, doc="logit squeeze")
 
 
@@ -44,7 +52,7 @@ class CaloFlow(NamedTuple):
 
     flow1: Flow
     flow2: Flow
-    stats: dict  # log_e_range, ctx2_mean, ctx2_std, noise
+    stats: dict  # log_e_range, ctx2_mean, ctx2_std, threshold
     cfg: CaloFlowConfig
 
 
@@ -95,10 +103,32 @@ def _context2(e_inc, e_layers, stats):
     return (c - stats["ctx2_mean"]) / stats["ctx2_std"]
 
 
+def dequantise(values: np.ndarray, noise: float, rng: np.random.Generator) -> np.ndarray:
+    """Empty entries (``== 0``) of ``values [...]`` GeV replaced by ``U(0, noise)``; deposits unchanged."""
+    return np.where(values > 0, values, rng.uniform(0.0, noise, values.shape))
+
+
 def normalised_voxels(voxels: np.ndarray, noise: float, rng: np.random.Generator) -> np.ndarray:
-    """Voxels + U(0, noise) noise, divided by their layer's (noisy) sum: ``[n, 368]`` in (0, 1)."""
-    v = voxels + rng.uniform(0.0, noise, voxels.shape)
+    """Dequantised voxels divided by their layer's (dequantised) sum: ``[n, 368]`` in (0, 1)."""
+    v = dequantise(voxels, noise, rng)
     return (v / np.repeat(layer_energies(v), [s.stop - s.start for s in layer_slices()], axis=1)).astype(np.float32)
+
+
+def threshold_layer(x: jax.Array, e_layer: jax.Array, threshold: float) -> jax.Array:
+    """Voxel energies of one layer from normalised flow output, with a threshold.
+
+    Keeps the ``k`` largest of ``x [n, m]`` (any positive scale) and scales them to sum to
+    ``e_layer [n]`` GeV, with ``k`` the largest count for which the smallest kept voxel stays
+    ``>= threshold``; layers with ``e_layer < threshold`` come out empty. Returns ``[n, m]`` GeV.
+    """
+    xs = -jnp.sort(-x, axis=1)  # descending
+    csum = jnp.cumsum(xs, axis=1)
+    ok = e_layer[:, None] * xs >= threshold * csum  # a prefix: xs / csum falls with rank
+    k = jnp.maximum(jnp.sum(ok, axis=1), 1)
+    cut = jnp.take_along_axis(xs, (k - 1)[:, None], axis=1)
+    scale = e_layer[:, None] / jnp.take_along_axis(csum, (k - 1)[:, None], axis=1)
+    keep = (x >= cut) & (e_layer[:, None] >= threshold)
+    return jnp.where(keep, x * scale, 0.0)
 
 
 def _logit_stats(x: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
@@ -110,10 +140,13 @@ def build_caloflow(
     energies: np.ndarray, voxels: np.ndarray, cfg: CaloFlowConfig, flow1_cfg: FlowConfig, flow2_cfg: FlowConfig, *, seed: int
 ) -> tuple[CaloFlow, dict]:
     """Fix the preprocessing from training showers; return the model and its training arrays."""
+    if cfg.noise > cfg.threshold:
+        raise ValueError(f"caloflow.noise = {cfg.noise} must be <= caloflow.threshold = {cfg.threshold} "
+                         "(dequantised empty voxels must fall below the threshold)")
     rng = np.random.default_rng(seed)
     log_e = np.log(energies)
-    stats = {"log_e_range": (float(log_e.min()), float(log_e.max())), "noise": cfg.noise}
-    e_layers = layer_energies(voxels)
+    stats = {"log_e_range": (float(log_e.min()), float(log_e.max())), "threshold": cfg.threshold}
+    e_layers = dequantise(layer_energies(voxels), cfg.noise, rng)
     u = encode_layers(e_layers, energies)
     x2 = normalised_voxels(voxels, cfg.noise, rng)
     c1 = np.asarray(_context1(jnp.asarray(energies), stats["log_e_range"]))
@@ -149,7 +182,7 @@ def make_sampler(model: CaloFlow) -> Callable[[Any, Any, jax.Array, np.ndarray],
     Warns on energies outside the trained range, raises on non-positive ones, and raises
     ``FloatingPointError`` rather than return non-finite showers.
     """
-    stats, noise = model.stats, model.stats["noise"]
+    stats, threshold = model.stats, model.stats["threshold"]
 
     @jax.jit
     def _sample(params1, params2, key, e_inc):
@@ -158,11 +191,7 @@ def make_sampler(model: CaloFlow) -> Callable[[Any, Any, jax.Array, np.ndarray],
         u = model.flow1.sample(params1, k1, _context1(e_inc, stats["log_e_range"]), n)
         e_layers = decode_layers(u, e_inc)
         x = model.flow2.sample(params2, k2, _context2(e_inc, e_layers, stats), n)
-        x = x / _expand_layers(_layer_sum(x))
-        v = x * _expand_layers(e_layers + noise * jnp.array([s.stop - s.start for s in layer_slices()]) / 2.0)
-        v = jnp.where(v < noise, 0.0, v)
-        scale = e_layers / jnp.maximum(_layer_sum(v), 1e-12)
-        return v * _expand_layers(scale)
+        return jnp.concatenate([threshold_layer(x[:, s], e_layers[:, i], threshold) for i, s in enumerate(layer_slices())], axis=1)
 
     lo, hi = np.exp(stats["log_e_range"])
 

@@ -25,19 +25,34 @@ def _join(x: Array, context: Array | None) -> Array:
 
 
 class CouplingMLP(nn.Module):
-    """``(x [..., dim], context [..., c] | None) -> params [..., dim, n_params]``."""
+    """``(x [..., dim], context [..., c] | None) -> params [..., dim, n_params]``.
+
+    With ``in_dims`` (the passed-through dimensions) and ``out_dims`` (the transformed ones)
+    the MLP reads only ``x[..., in_dims]`` and computes parameters only for ``out_dims``; the
+    other rows of the output are zeros (the identity, discarded by the coupling). That halves
+    the two largest matrix products of a coupling layer.
+    """
 
     dim: int
     n_params: int
     hidden: Sequence[int] = (128, 128)
+    in_dims: tuple[int, ...] | None = None
+    out_dims: tuple[int, ...] | None = None
 
     @nn.compact
     def __call__(self, x: Array, context: Array | None = None) -> Array:
-        h = _join(x, context)
+        h = x if self.in_dims is None else x[..., np.asarray(self.in_dims)]
+        h = _join(h, context)
         for width in self.hidden:
             h = nn.relu(nn.Dense(width)(h))
-        out = nn.Dense(self.dim * self.n_params, kernel_init=nn.initializers.zeros)(h)
-        return out.reshape(x.shape[:-1] + (self.dim, self.n_params))
+        if self.out_dims is None:
+            out = nn.Dense(self.dim * self.n_params, kernel_init=nn.initializers.zeros)(h)
+            return out.reshape(x.shape[:-1] + (self.dim, self.n_params))
+        n_out = len(self.out_dims)
+        out = nn.Dense(n_out * self.n_params, kernel_init=nn.initializers.zeros)(h)
+        out = out.reshape(x.shape[:-1] + (n_out, self.n_params))
+        full = jnp.zeros(x.shape[:-1] + (self.dim, self.n_params), out.dtype)
+        return full.at[..., np.asarray(self.out_dims), :].set(out)
 
 
 def made_masks(dim: int, hidden: Sequence[int]) -> list[np.ndarray]:

@@ -122,30 +122,31 @@ def make_flow(
     n_params = 2 if kind == "affine" else rqs_param_count(num_bins)
     inner = affine if kind == "affine" else rqs
     hidden = tuple(int(h) for h in hidden)
-    if kind == "maf":
-        module = MADE(dim=dim, n_params=n_params, hidden=hidden)
-    else:
-        module = CouplingMLP(dim=dim, n_params=n_params, hidden=hidden)
     rng = np.random.default_rng(seed)
     perms = [rng.permutation(dim) for _ in range(layers - 1)]
     mask = np.arange(dim) < dim // 2  # True = passed through unchanged
+    masks = [mask if i % 2 == 0 else ~mask for i in range(layers)]  # alternate halves (a permutation may be the identity)
+    if kind == "maf":
+        modules = [MADE(dim=dim, n_params=n_params, hidden=hidden)] * layers
+    else:
+        modules = [CouplingMLP(dim=dim, n_params=n_params, hidden=hidden, in_dims=tuple(np.flatnonzero(m).tolist()),
+                               out_dims=tuple(np.flatnonzero(~m).tolist())) for m in masks]
 
     def init(key: Array) -> Any:
         keys = jax.random.split(key, layers)
         x0 = jnp.zeros((1, dim))
         c0 = jnp.zeros((1, context_dim)) if context_dim else None
-        return {"layers": [module.init(k, x0, c0) for k in keys]}
+        return {"layers": [m.init(k, x0, c0) for m, k in zip(modules, keys)]}
 
     def bijector(params: Any, context: Array | None) -> distrax.Bijector:
         parts: list[distrax.Bijector] = [distrax.Inverse(p) for p in preprocess]
         for i in reversed(range(layers)):
             p = params["layers"][i]
-            cond = lambda x, p=p: module.apply(p, x, context)  # noqa: E731
+            cond = lambda x, p=p, m=modules[i]: m.apply(p, x, context)  # noqa: E731
             if kind == "maf":
                 parts.append(MaskedAutoregressive(cond, inner, dim))
             else:
-                layer_mask = mask if i % 2 == 0 else ~mask  # alternate halves (a permutation may be the identity)
-                parts.append(distrax.MaskedCoupling(mask=layer_mask, conditioner=cond, bijector=inner))
+                parts.append(distrax.MaskedCoupling(mask=masks[i], conditioner=cond, bijector=inner))
             if i > 0:
                 parts.append(Permutation(perms[i - 1]))
         return distrax.Chain(parts)

@@ -17,6 +17,8 @@ from hepjax.fastsim import (
     make_sampler,
     simulate_showers,
 )
+from hepjax.fastsim.caloflow import dequantise, normalised_voxels, threshold_layer
+from hepjax.fastsim.geometry import layer_slices
 from hepjax.flows import FlowConfig
 
 
@@ -28,6 +30,39 @@ def test_layer_encoding_round_trip():
     u = encode_layers(e_layers, e_inc)
     assert u.shape == (50, 5) and np.all((u >= 0) & (u <= 1))
     np.testing.assert_allclose(decode_layers(jnp.asarray(u), jnp.asarray(e_inc)), e_layers, rtol=1e-4, atol=1e-5)
+
+
+def test_threshold_inverts_the_dequantisation():
+    # Cascade voxels are 0 or >= 3.83 MeV (one plane crossing); dequantised empty voxels lie
+    # below the threshold, so thresholding the normalised voxels with the true layer energies
+    # gives back the cascade's voxels (to the float32 round-off of the normalised voxels).
+    showers = simulate_showers(np.array([1.0, 3.0, 20.0]), seed=4)
+    v = showers.voxels.astype(np.float64)
+    assert v[v > 0].min() >= 3.8e-3
+    cfg = CaloFlowConfig()
+    x = normalised_voxels(v, cfg.noise, np.random.default_rng(0)).astype(np.float64)
+    with jax.enable_x64(True):
+        for s, e in zip(layer_slices(), layer_energies(v).T):
+            back = np.asarray(threshold_layer(jnp.asarray(x[:, s]), jnp.asarray(e), cfg.threshold))
+            np.testing.assert_allclose(back, v[:, s], rtol=1e-6, atol=1e-12)  # x is float32
+
+
+def test_threshold_layer_keeps_energy_and_threshold():
+    rng = np.random.default_rng(1)
+    x = rng.exponential(1.0, (200, 30)) ** 3
+    e = np.exp(rng.uniform(np.log(1e-3), np.log(2.0), 200))
+    thr = 3.7e-3
+    out = np.asarray(threshold_layer(jnp.asarray(x), jnp.asarray(e), thr))
+    big = e >= thr
+    np.testing.assert_allclose(out[big].sum(1), e[big], rtol=1e-5)  # every layer keeps its energy
+    assert np.all(out[~big] == 0.0)  # a layer below threshold is empty
+    assert np.all((out == 0) | (out >= thr * (1 - 1e-5)))  # no voxel below threshold
+    # Kept voxels are the largest ones of their layer, in the same proportions.
+    kept = out > 0
+    assert np.all(np.where(kept, x, np.inf).min(1) >= np.where(kept, -np.inf, x).max(1))
+    # Dequantisation only touches empty entries.
+    d = dequantise(np.array([0.0, 0.5, 0.0]), 1e-3, rng)
+    assert d[1] == 0.5 and 0 <= d[0] < 1e-3 and 0 <= d[2] < 1e-3
 
 
 @pytest.fixture(scope="module")
