@@ -84,3 +84,15 @@ def test_bad_input_gives_clear_errors():
         make_flow(3, kind="glow")
     with pytest.raises(ValueError, match="NaN"):
         fit_flow(flow, np.full((8, 3), np.nan), np.zeros((8, 2)), TrainConfig(steps=1, batch_size=4), workdir="/tmp/unused", key=jax.random.PRNGKey(0))
+
+
+def test_data_closed_over_in_jit_is_checked_not_traced():
+    """Concrete data captured by a jitted loss is checked with NumPy (a jnp check there would be traced)."""
+    flow = make_flow(3, context_dim=2, layers=2, hidden=(8,))
+    params = flow.init(jax.random.PRNGKey(0))
+    x, c = jnp.full((4, 3), 0.3), jnp.zeros((4, 2))
+    loss, grads = jax.jit(jax.value_and_grad(lambda p: -flow.log_prob(p, x, c).mean()))(params)
+    assert np.isfinite(loss) and all(bool(jnp.all(jnp.isfinite(g))) for g in jax.tree.leaves(grads))
+    x_bad = x.at[0, 0].set(jnp.nan)
+    with pytest.raises(ValueError, match="NaN"):
+        jax.jit(lambda p: flow.log_prob(p, x_bad, c))(params)
