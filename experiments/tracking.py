@@ -36,6 +36,7 @@ from hepjax.tracking.pipeline import (
     evaluate,
     graph_metrics,
     make_graphs,
+    training_graphs,
 )
 from hepjax.train import TrainConfig, fit
 
@@ -74,7 +75,7 @@ def run(cfg, workdir: Path) -> dict:
     train_g = make_graphs(train_ev, c.tracker, cuts, c.graph)
     test_g = make_graphs(test_ev, c.tracker, cuts, c.graph)
     buckets = make_buckets(train_g, c.graph.n_buckets)
-    data = GraphBatches(train_g, buckets, c.train.batch_size, seed=cfg.seed)
+    data = GraphBatches(training_graphs(train_g, c.graph), buckets, c.train.batch_size, seed=cfg.seed)
 
     key_init, key_fit = jax.random.split(jax.random.PRNGKey(cfg.seed))
     result = fit(make_loss_fn(c.model), init_params(key_init, c.model), data, c.train, workdir=workdir, key=key_fit,

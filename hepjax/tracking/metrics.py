@@ -53,7 +53,12 @@ def roc_curve(scores: np.ndarray, y: np.ndarray, n_points: int = 200) -> tuple[n
 
 def edge_metrics(scores: np.ndarray, y: np.ndarray, edge_pt: np.ndarray, *, threshold: float = 0.5,
                  pt_min: float = 1.0) -> dict:
-    """Edge efficiency (target edges), purity and AUC; arrays ``[E]`` concatenated over events."""
+    """Edge efficiency (target edges), purity and AUC; arrays ``[E]`` concatenated over events.
+
+    ``edge_auc`` separates every true segment from the rest; ``edge_auc_target`` separates the target
+    particles' segments (pT > ``pt_min``) from the rest, which is what a classifier trained with
+    ``graph.train_labels: target`` learns.
+    """
     scores, y, edge_pt = np.asarray(scores), np.asarray(y) > 0.5, np.asarray(edge_pt)
     sel = scores > threshold
     target = y & (edge_pt > pt_min)
@@ -61,6 +66,7 @@ def edge_metrics(scores: np.ndarray, y: np.ndarray, edge_pt: np.ndarray, *, thre
         "edge_efficiency": _ratio((sel & target).sum(), target.sum()),
         "edge_purity": _ratio((sel & y).sum(), sel.sum()),
         "edge_auc": roc_auc(scores, y),
+        "edge_auc_target": roc_auc(scores, target),
     }
 
 

@@ -92,6 +92,8 @@ def test_edge_metrics_and_auc_by_hand():
     assert m["edge_purity"] == pytest.approx(2 / 4)     # selected 0, 1, 3, 5
     # pairs (pos, neg): 0.9 beats all 3, 0.8 all 3, 0.4 beats 0.2 only -> 7/9
     assert m["edge_auc"] == pytest.approx(7 / 9)
+    # targets 0 (0.9) and 2 (0.4) vs the other four: 0.9 beats all 4, 0.4 beats 0.2 only -> 5/8
+    assert m["edge_auc_target"] == pytest.approx(5 / 8)
     assert roc_auc(np.array([0.5, 0.5]), np.array([1, 0])) == pytest.approx(0.5)
     rng = np.random.default_rng(0)
     s, lab = rng.random(2000), rng.random(2000) > 0.5

@@ -104,3 +104,19 @@ def test_buckets_pad_and_overflow_warns():
     # deterministic in the step
     again = GraphBatches(graphs, src.buckets, batch_size=2, seed=0).batch(0)
     np.testing.assert_array_equal(batch.senders, again.senders)
+
+
+def test_target_training_labels_keep_only_true_segments_above_pt_min():
+    from hepjax.tracking.pipeline import GraphConfig, training_graphs
+
+    g, events = toy_events(2, 40, seed=3)
+    cuts = derive_cuts([(h, p.pt) for p, h in events], g, pt_min=1.0)
+    graphs = [build_graph(h, p.pt, g, cuts) for p, h in events]
+    assert training_graphs(graphs, GraphConfig(train_labels="all")) is graphs
+    for (p, _), gr, tr in zip(events, graphs, training_graphs(graphs, GraphConfig(pt_min=2.0, train_labels="target"))):
+        # by hand: a label survives when the segment is true and its particle has pT > 2 GeV
+        pt = p.pt[np.maximum(gr.particle_id[gr.senders], 0)]
+        expected = (gr.y > 0) & (pt > 2.0)
+        np.testing.assert_array_equal(tr.y > 0, expected)
+        assert 0 < expected.sum() < (gr.y > 0).sum()  # the case really drops soft segments
+        np.testing.assert_array_equal(tr.senders, gr.senders)
