@@ -90,6 +90,16 @@ def test_multidimensional_dense_tiled_match_dcor(unbiased):
             assert _dc(x, y, unbiased=unbiased, method=m, tile=7) == pytest.approx(peer, rel=1e-6)
         with pytest.raises(ValueError, match="1-D"):
             distance_correlation(x, y[:, 0], method="sorted")
+        # tiled (fused row sums, remat) and dense: same gradients w.r.t. x, y and the weights
+        w = jnp.asarray(rng.uniform(0.5, 2.0, size=50))
+        grads = [
+            jax.jit(jax.grad(lambda a, b, c: distance_correlation(a, b, c, unbiased=unbiased, method=m, tile=7), argnums=(0, 1, 2)))(  # noqa: B023
+                jnp.asarray(x), jnp.asarray(y), w
+            )
+            for m in ("dense", "tiled")
+        ]
+        for a, b in zip(*grads):
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-13)
 
 
 def test_weights_two_equal_duplicating_and_numpy_weighted_reference():
@@ -142,7 +152,7 @@ def test_sorted_equals_dense_values_and_gradients_with_ties(unbiased):
     y[:5] = y[5]
     w = rng.uniform(0.5, 2.0, size=n)
     with enable_x64():
-        f = lambda m: jax.value_and_grad(  # noqa: E731
+        f = lambda m: jax.value_and_grad(
             lambda a, b, c: distance_correlation(a, b, c, unbiased=unbiased, method=m, tile=6), argnums=(0, 1, 2)
         )(jnp.asarray(x), jnp.asarray(y), jnp.asarray(w))
         (vs, gs), (vd, gd), (vt, gt) = f("sorted"), f("dense"), f("tiled")
@@ -160,10 +170,10 @@ def test_gradient_vs_finite_differences():
     w = rng.uniform(0.5, 1.5, size=25)
     with enable_x64():
         for m in METHODS_1D:
-            fn = lambda a, b, c: distance_correlation(a, b, c, method=m, tile=4)  # noqa: E731,B023
+            fn = lambda a, b, c: distance_correlation(a, b, c, method=m, tile=4)  # noqa: B023
             jax.test_util.check_grads(fn, (jnp.asarray(x), jnp.asarray(y), jnp.asarray(w)), order=1, modes=["rev"], eps=1e-6)
         x3 = jnp.asarray(rng.normal(size=(12, 3)))
-        fn3 = lambda a: distance_correlation(a, jnp.asarray(y[:12]), method="tiled", tile=5)  # noqa: E731
+        fn3 = lambda a: distance_correlation(a, jnp.asarray(y[:12]), method="tiled", tile=5)
         jax.test_util.check_grads(fn3, (x3,), order=1, modes=["rev"], eps=1e-6)
 
 
