@@ -9,6 +9,9 @@ held-out events are scored, tracks are built and the TrackML-style metrics compu
 Writes: ``metrics.json`` (via the runner), ``roc.png``, ``efficiency.png``, ``event_display.png``,
 ``loss.png`` and ``metrics.jsonl``. Compilations: one train step per bucket holding a training batch
 plus one predict per bucket at evaluation (``compilations`` in the metrics).
+
+Runs under :data:`HOST_RUNTIME` (:mod:`hepjax.runtime`): XLA:CPU's own fusion emitters and freed host
+memory kept mapped, which make the CPU train step ~2.5x faster than JAX's default runtime.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ import numpy as np
 
 from hepjax.config import param, section
 from hepjax.detector.tracker import TrackerGeometry
+from hepjax.runtime import HostRuntime
 from hepjax.tracking import (
     GraphBatches,
     ModelConfig,
@@ -39,6 +43,8 @@ from hepjax.tracking.pipeline import (
     training_graphs,
 )
 from hepjax.train import TrainConfig, fit
+
+HOST_RUNTIME = HostRuntime(library_fusions="none", keep_host_memory=True)
 
 
 @dataclasses.dataclass(frozen=True)

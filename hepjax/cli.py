@@ -24,7 +24,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from hepjax.config import load_config
     from hepjax.train import maybe_initialize_distributed
 
+    from hepjax.config import experiment_module
+    from hepjax.runtime import configure_host, declared_runtime
+
     cfg = load_config(args.config, args.overrides)  # validate before touching devices
+    configure_host(declared_runtime(experiment_module(cfg.experiment)))  # before JAX starts its backend
     maybe_initialize_distributed()
     workdir = run_config(cfg, argv=sys.argv)
     print(f"results: {workdir}")

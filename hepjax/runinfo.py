@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import os
 import platform
 import sys
 import time
@@ -40,6 +41,7 @@ def write_run_info(workdir: str | Path, config: dict, seed: int, argv: list[str]
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "devices": [str(d) for d in jax.devices()],
         "process_count": jax.process_count(),
+        "xla_flags": os.environ.get("XLA_FLAGS", ""),  # incl. hepjax.runtime's CPU settings
     }
     (workdir / "run.json").write_text(json.dumps(run, indent=2) + "\n")
 

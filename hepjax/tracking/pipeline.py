@@ -36,7 +36,7 @@ class GraphConfig:
     quantile: float = param(0.999, gt=0.5, le=1.0, doc="fraction of target segments each cut keeps")
     margin: float = param(1.1, ge=1.0, doc="widening factor applied to every derived cut")
     skip: int = param(1, ge=1, le=2, doc="largest layer difference of an edge (2 adds skip-one edges)")
-    n_buckets: int = param(3, ge=1, doc="padding bucket sizes")
+    n_buckets: int = param(6, ge=1, doc="padding bucket sizes (one train-step compilation each)")
     train_labels: str = param("all", choices=("all", "target"),
                               doc="edges the classifier learns as true: every true segment, or only those of target particles "
                                   "(pT > pt_min); metrics always use every true segment")
