@@ -35,6 +35,7 @@ from hepjax.tracking import (
 )
 from hepjax.tracking.pipeline import (
     EvalConfig,
+    bridge_cuts_from,
     GraphConfig,
     cuts_from,
     evaluate,
@@ -87,7 +88,8 @@ def run(cfg, workdir: Path) -> dict:
     result = fit(make_loss_fn(c.model), init_params(key_init, c.model), data, c.train, workdir=workdir, key=key_fit,
                  plot_keys=("loss", "accuracy"))
     scores, infer_ms, buckets = score_graphs(result.state.params, c.model, test_g, data.buckets)
-    metrics, details = evaluate(test_ev, test_g, scores, c.graph, c.eval)
+    bridge_cuts = bridge_cuts_from(train_ev, c.tracker, c.graph)
+    metrics, details = evaluate(test_ev, test_g, scores, c.graph, c.eval, bridge_cuts)
 
     from hepjax.tracking.plots import plot_efficiency, plot_event_display, plot_roc
 
@@ -110,6 +112,8 @@ def run(cfg, workdir: Path) -> dict:
         "cut_max_phi_slope": cuts.max_phi_slope,
         "cut_max_z0": cuts.max_z0,
         "cut_max_deta": cuts.max_deta,
+        "bridge_max_dslope": bridge_cuts.max_dslope,
+        "bridge_max_dz0": bridge_cuts.max_dz0,
         "final_loss": float(result.history[-1]["loss"]) if result.history else float("nan"),
     })
     return out

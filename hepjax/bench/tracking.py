@@ -41,6 +41,7 @@ from hepjax.tracking import (
 from hepjax.tracking.padding import choose_bucket, pad_graph, stack
 from hepjax.tracking.pipeline import (
     EvalConfig,
+    bridge_cuts_from,
     GraphConfig,
     cuts_from,
     evaluate,
@@ -172,7 +173,7 @@ def run(*, quick: bool) -> dict:
     with tempfile.TemporaryDirectory() as wd:
         res = fit(make_loss_fn(mcfg), params0, data, tcfg, workdir=wd, key=jax.random.PRNGKey(1), plot_keys=())
     scores, infer_ms, _ = score_graphs(res.state.params, mcfg, test_g, data.buckets)
-    metrics, _ = evaluate(test_ev, test_g, scores, gcfg, ecfg)
+    metrics, _ = evaluate(test_ev, test_g, scores, gcfg, ecfg, bridge_cuts_from(train_ev, geo, gcfg))
     metrics = {k: v for k, v in metrics.items() if not k.startswith("n_")}
     metrics.update(graph_metrics(test_ev, test_g, geo, gcfg))
     metrics["infer_ms_per_event"] = infer_ms

@@ -15,6 +15,7 @@ import numpy as np
 from hepjax.config.schema import param
 from hepjax.detector.tracker import TrackerGeometry
 from hepjax.tracking.events import TrackingEvent
+from hepjax.tracking.gap_bridging import BridgeCuts, derive_bridge_cuts
 from hepjax.tracking.graph import (
     EventGraph,
     SegmentCuts,
@@ -48,6 +49,8 @@ class EvalConfig:
 
     threshold: float = param(0.5, gt=0.0, lt=1.0, doc="edge score threshold")
     min_hits: int = param(3, ge=2, doc="shortest track candidate, and fewest hits of a target particle")
+    bridge_gaps: bool = param(True, doc="join track fragments across a rejected edge or a missing layer (hepjax.tracking.gap_bridging)")
+    max_gap: int = param(2, ge=1, le=2, doc="largest layer difference of a join: 1 rejoins split fragments, 2 also bridges a missing layer")
 
 
 def make_graphs(events: list[TrackingEvent], geometry: TrackerGeometry, cuts: SegmentCuts, cfg: GraphConfig) -> list[EventGraph]:
@@ -69,6 +72,12 @@ def training_graphs(graphs: list[EventGraph], cfg: GraphConfig) -> list[EventGra
 def cuts_from(events: list[TrackingEvent], geometry: TrackerGeometry, cfg: GraphConfig) -> SegmentCuts:
     return derive_cuts([(e.hits, e.particles.pt) for e in events], geometry, pt_min=cfg.pt_min,
                        quantile=cfg.quantile, margin=cfg.margin, skip=cfg.skip)
+
+
+def bridge_cuts_from(events: list[TrackingEvent], geometry: TrackerGeometry, cfg: GraphConfig) -> BridgeCuts:
+    """Gap-bridging cuts from the truth of (training) events, at the segment cuts' quantile and margin."""
+    return derive_bridge_cuts([(e.hits, e.particles.pt) for e in events], geometry, pt_min=cfg.pt_min,
+                              quantile=cfg.quantile, margin=cfg.margin)
 
 
 def graph_metrics(events, graphs, geometry, cfg: GraphConfig) -> dict:
@@ -93,8 +102,11 @@ def score_graphs(params, model_cfg: ModelConfig, graphs: list[EventGraph], bucke
 
 
 def evaluate(events: list[TrackingEvent], graphs: list[EventGraph], scores: list[np.ndarray], graph_cfg: GraphConfig,
-             eval_cfg: EvalConfig) -> tuple[dict, dict]:
+             eval_cfg: EvalConfig, bridge_cuts: BridgeCuts | None = None) -> tuple[dict, dict]:
     """Edge and track metrics on held-out events.
+
+    ``bridge_cuts`` (from :func:`bridge_cuts_from` on the training events) is required when
+    ``eval_cfg.bridge_gaps`` is on.
 
     Returns ``(metrics, details)``; ``details`` holds the arrays the plots need (all edge scores
     and labels, the target particles' pT / eta / found flag, the candidates of every event).
@@ -106,9 +118,13 @@ def evaluate(events: list[TrackingEvent], graphs: list[EventGraph], scores: list
     pt = np.concatenate([g.edge_pt for g in graphs])
     metrics = edge_metrics(s, y, pt, threshold=eval_cfg.threshold, pt_min=graph_cfg.pt_min)
     per_event, t_pt, t_eta, t_found, candidates = [], [], [], [], []
+    if eval_cfg.bridge_gaps and bridge_cuts is None:
+        raise ValueError("eval.bridge_gaps is on: pass bridge_cuts (pipeline.bridge_cuts_from(training events, ...))")
     for e, g, sc in zip(events, graphs, scores):
+        geom = tuple(np.asarray(v)[g.hit_index] for v in (e.hits.layer, e.hits.r, e.hits.phi, e.hits.z))
         cands = build_tracks(g.n_node, g.senders, g.receivers, sc, threshold=eval_cfg.threshold,
-                             min_hits=eval_cfg.min_hits, node_r=g.nodes[:, 0])
+                             min_hits=eval_cfg.min_hits, node_r=g.nodes[:, 0], node_geometry=geom,
+                             bridge_cuts=bridge_cuts if eval_cfg.bridge_gaps else None, max_gap=eval_cfg.max_gap)
         tm = track_metrics(cands, g.particle_id, e.particles.pt, pt_min=graph_cfg.pt_min, min_hits=eval_cfg.min_hits)
         per_event.append(tm)
         t_pt.append(e.particles.pt[tm["target_ids"]])

@@ -7,6 +7,8 @@
    innermost unused hit with no kept incoming edge, repeatedly follow the highest-scoring kept
    outgoing edge to an unused hit, mark the visited hits used, and emit the walk; repeat until the
    component's hits are used.
+4. Optionally (``bridge_cuts`` with the hits' geometry) join fragments across an edge scored below
+   threshold or one missing layer (:mod:`hepjax.tracking.gap_bridging`).
 
 Candidates are lists of node indices (into the graph's nodes; map to event hits with
 ``graph.hit_index``). Candidates shorter than ``min_hits`` are dropped.
@@ -17,9 +19,13 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from hepjax.tracking.gap_bridging import BridgeCuts, bridge_gaps
+
 
 def build_tracks(n_nodes: int, senders: np.ndarray, receivers: np.ndarray, scores: np.ndarray, *,
-                 threshold: float = 0.5, min_hits: int = 3, node_r: np.ndarray | None = None) -> list[np.ndarray]:
+                 threshold: float = 0.5, min_hits: int = 3, node_r: np.ndarray | None = None,
+                 node_geometry: tuple[np.ndarray, ...] | None = None, bridge_cuts: BridgeCuts | None = None,
+                 max_gap: int = 2) -> list[np.ndarray]:
     """Track candidates (arrays of node ids ordered inside-out) from edge scores.
 
     Args:
@@ -29,7 +35,12 @@ def build_tracks(n_nodes: int, senders: np.ndarray, receivers: np.ndarray, score
       threshold: edges with ``score > threshold`` are kept.
       min_hits: shortest candidate kept.
       node_r: ``[n_nodes]`` hit radii; walks start from the innermost free hits (default: node order).
+      node_geometry: ``(layer, r, phi, z)`` of every node (int, mm, rad, mm), needed with ``bridge_cuts``.
+      bridge_cuts: join fragments across up to ``max_gap`` layers with these cuts (before ``min_hits``
+        applies); see :func:`hepjax.tracking.gap_bridging.bridge_gaps`.
     """
+    if bridge_cuts is not None and node_geometry is None:
+        raise ValueError("bridge_cuts needs node_geometry = (layer, r, phi, z)")
     senders, receivers, scores = (np.asarray(a) for a in (senders, receivers, scores))
     if not (senders.shape == receivers.shape == scores.shape):
         raise ValueError(f"senders, receivers and scores must share a shape, got {senders.shape}, {receivers.shape}, {scores.shape}")
@@ -51,7 +62,8 @@ def build_tracks(n_nodes: int, senders: np.ndarray, receivers: np.ndarray, score
     # simple chains: order hits by following the single outgoing edge from the chain's start
     nxt = np.full(n_nodes, -1)
     nxt[s] = r
-    chain_comp = (~branching) & (size >= min_hits)
+    shortest = 2 if bridge_cuts is not None else min_hits  # fragments of 2 hits may still be joined
+    chain_comp = (~branching) & (size >= shortest)
     starts = np.flatnonzero(chain_comp[label] & (in_deg == 0))
     for start in starts:
         path = [start]
@@ -59,7 +71,7 @@ def build_tracks(n_nodes: int, senders: np.ndarray, receivers: np.ndarray, score
             path.append(nxt[path[-1]])
         tracks.append(np.asarray(path))
     # branching components: walk through
-    comps = np.flatnonzero(branching & (size >= min_hits))
+    comps = np.flatnonzero(branching & (size >= shortest))
     if comps.size:
         order = np.argsort(label, kind="stable")
         bounds = np.searchsorted(label[order], np.arange(n_comp + 1))
@@ -67,8 +79,10 @@ def build_tracks(n_nodes: int, senders: np.ndarray, receivers: np.ndarray, score
         used = np.zeros(n_nodes, bool)
         for c in comps:
             members = order[bounds[c]:bounds[c + 1]]
-            tracks += _walk(members, in_deg, out_edges, used, min_hits, node_r)
-    return tracks
+            tracks += _walk(members, in_deg, out_edges, used, shortest, node_r)
+    if bridge_cuts is not None:
+        tracks = bridge_gaps(tracks, *node_geometry, bridge_cuts, max_gap=max_gap)
+    return [t for t in tracks if len(t) >= min_hits]
 
 
 def _out_edges(n_nodes, s, r, w):
