@@ -8,15 +8,13 @@ tracker (cached after the first run). The interaction network trains through
 
 Peer: the same network (:mod:`hepjax.tracking.torch_peer`: same widths, iterations, LayerNorms,
 Adam with the same learning rate, one graph per step, same initial weights) in PyTorch Geometric on
-the same graphs (unpadded, as PyG takes them), timed in this process in alternating blocks
-of calls (:func:`speed`): ``ratios.train_step_speedup = peer train-step time / hepjax train-step
-time`` and ``ratios.inference_speedup`` likewise, both medians summed over the timing graphs.
+the same graphs (unpadded, as PyG takes them): ``ratios.train_step_speedup = peer train-step time /
+hepjax train-step time`` and ``ratios.inference_speedup`` likewise (:func:`speed`).
 
-The area runs under :data:`HOST_RUNTIME` (XLA:CPU's own fusion emitters instead of YNNPACK, and
+hepjax runs under :data:`HOST_RUNTIME` (XLA:CPU's own fusion emitters instead of YNNPACK, and
 freed host memory kept mapped; see :mod:`hepjax.runtime`), as ``hepjax run configs/tracking.yaml``
-does; the peer runs in the same process. The ``default_runtime_*`` figures repeat the speed
-measurement, both sides again, in a subprocess with JAX's default CPU runtime, so the report shows
-what each setting is worth.
+does. The ``default_runtime_*`` figures time hepjax again under JAX's default CPU runtime, so the
+report shows what the runtime is worth. Each of the three timings runs in a fresh process of its own.
 """
 from __future__ import annotations
 
@@ -57,92 +55,123 @@ REPEATS = 7  # timed calls per block
 ROUNDS = 3  # blocks per side and graph
 HOST_RUNTIME = HostRuntime(library_fusions="none", keep_host_memory=True)
 
-_DEFAULT_RUNTIME = """
-import json
-from hepjax.bench.tracking import timing_setup, speed
-print(json.dumps(speed(*timing_setup(quick={quick}))))
+_SIDE = """
+import json, pickle
+from hepjax.runtime import HostRuntime, configure_host
+configure_host(HostRuntime(**{runtime!r}))
+from hepjax.bench.tracking import {fn}
+with open({path!r}, "rb") as f:
+    args = pickle.load(f)
+print(json.dumps({fn}(*args)))
 """
 
 
-def speed(graphs, buckets, params0, mcfg: ModelConfig, lr: float) -> dict:
-    """Train-step and inference wall times (s, medians over ``ROUNDS x REPEATS`` calls, summed over
-    ``graphs``) of hepjax and of the PyG peer, one graph per step, from the same initial weights.
-
-    Each side runs in blocks of consecutive calls, the blocks of the sides alternating (hepjax, peer
-    with 1 thread, peer with all threads, rotated each round): calls interleaved one by one would
-    time each side with the other's thread pool still spinning on the same cores. The peer reports
-    its better thread setting. ``jax_page_faults_per_step`` counts the minor page faults of a hepjax
-    train step (XLA:CPU allocates the step's scratch buffer at every call; see :mod:`hepjax.runtime`).
-    """
+def _block_medians(fns: dict, on_call=None) -> dict:
+    """Median wall time (s) of each zero-argument callable in ``fns``, over ``ROUNDS`` blocks of
+    ``REPEATS`` consecutive calls (each block's first call discarded: it compiles, or wakes a thread
+    pool); the order of the blocks rotates between rounds. ``on_call(name, seconds, faults)``
+    sees every timed call."""
     import resource
     import time
 
-    import torch
+    times: dict[str, list] = {k: [] for k in fns}
+    names = list(fns)
+    for r in range(ROUNDS):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            for k in range(REPEATS + 1):
+                f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+                t0 = time.perf_counter()
+                jax.block_until_ready(fns[name]())
+                dt = time.perf_counter() - t0
+                if k > 0:
+                    times[name].append(dt)
+                    if on_call is not None:
+                        on_call(name, dt, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
+    return {k: float(np.median(v)) for k, v in times.items()}
 
+
+def jax_speed(graphs, buckets, params0, mcfg: ModelConfig, lr: float) -> dict:
+    """hepjax train-step and inference times (s, block medians summed over ``graphs``), one padded
+    graph per step, and the minor page faults per train step (see :mod:`hepjax.runtime`)."""
     from hepjax.tracking import model as model_lib
-    from hepjax.tracking import torch_peer
 
     opt = optax.adam(lr)
     step = jax.jit(make_train_step(make_loss_fn(mcfg), opt))
     predict = jax.jit(lambda p, g: jax.nn.sigmoid(model_lib.edge_logits(p, g, iterations=mcfg.iterations)))
-    all_threads = torch.get_num_threads()
-    thread_options = sorted({1, all_threads})
-    totals: dict[str, float] = {}
-    faults = calls = 0
+    params0 = jax.tree.map(jax.numpy.asarray, params0)
+    totals = {"train_s": 0.0, "infer_s": 0.0}
+    faults = []
     for g in graphs:
         b, buckets = choose_bucket(g, buckets)
         padded = pad_graph(g, b)
         batch, state, key = stack([padded]), init_state(params0, opt, jax.random.PRNGKey(0)), jax.random.PRNGKey(2)
+        fns = {"train_s": lambda: step(state, batch, key), "infer_s": lambda: predict(params0, padded)}  # noqa: B023
+        med = _block_medians(fns, on_call=lambda name, dt, f: faults.append(f) if name == "train_s" else None)
+        for k in totals:
+            totals[k] += med[k]
+    return {**totals, "page_faults_per_step": float(np.mean(faults))}
+
+
+def peer_speed(graphs, buckets, params0, mcfg: ModelConfig, lr: float) -> dict:
+    """The PyG peer's train-step and inference times (s, block medians summed over ``graphs``) on the
+    unpadded graphs, from the same initial weights; the better of 1 and all torch threads."""
+    import torch
+
+    from hepjax.tracking import torch_peer
+
+    del buckets  # PyG takes graphs unpadded
+    all_threads = torch.get_num_threads()
+    options = sorted({1, all_threads})
+    totals: dict[str, float] = {}
+    for g in graphs:
         d = torch_peer.to_data(g)
-        fns = {"jax_train": lambda s=state, b=batch, k=key: step(s, b, k), "jax_infer": lambda g=padded: predict(params0, g)}
-        for t in thread_options:
-            net = torch_peer.from_jax_params(jax.device_get(params0), mcfg.hidden, mcfg.iterations, mcfg.mlp_layers)
-            fns[f"peer{t}_train"] = (t, torch_peer.make_train_step(net, lr, mcfg.pos_weight))
+        fns = {}
+        for t in options:
+            net = torch_peer.from_jax_params(params0, mcfg.hidden, mcfg.iterations, mcfg.mlp_layers)
+            train = torch_peer.make_train_step(net, lr, mcfg.pos_weight)
 
-            def infer(net=net, d=d):
+            def run_train(t=t, train=train):
+                torch.set_num_threads(t)
+                return train(d)  # noqa: B023
+
+            def run_infer(t=t, net=net):
+                torch.set_num_threads(t)
                 with torch.no_grad():
-                    return torch.sigmoid(net(d)).numpy()
+                    return torch.sigmoid(net(d)).numpy()  # noqa: B023
 
-            fns[f"peer{t}_infer"] = (t, infer)
-        times: dict[str, list] = {k: [] for k in fns}
-        names = list(fns)
-        for r in range(ROUNDS):
-            # each side runs a block of calls in a row (the first discarded: it compiles, and it
-            # pays for the other library's thread pool still spinning on the cores); the order of
-            # the blocks rotates between rounds so neither side always follows the other
-            for name in names[r % len(names):] + names[:r % len(names)]:
-                fn = fns[name]
-                if isinstance(fn, tuple):
-                    torch.set_num_threads(fn[0])
-                    fn = (lambda f=fn[1], d=d: f(d)) if name.endswith("train") else fn[1]
-                for k in range(REPEATS + 1):
-                    f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-                    t0 = time.perf_counter()
-                    jax.block_until_ready(fn())
-                    dt = time.perf_counter() - t0
-                    if k > 0:
-                        times[name].append(dt)
-                        if name == "jax_train":
-                            faults += resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0
-                            calls += 1
-        for name, ts in times.items():
-            totals[name] = totals.get(name, 0.0) + float(np.median(ts))
+            fns[f"train_s_{t}"], fns[f"infer_s_{t}"] = run_train, run_infer
+        for k, v in _block_medians(fns).items():
+            totals[k] = totals.get(k, 0.0) + v
     torch.set_num_threads(all_threads)
-    best = min(thread_options, key=lambda t: totals[f"peer{t}_train"])
-    return {"jax_train_s": totals["jax_train"], "jax_infer_s": totals["jax_infer"], "peer_train_s": totals[f"peer{best}_train"],
-            "peer_infer_s": totals[f"peer{best}_infer"], "peer_threads": best, "jax_page_faults_per_step": faults / max(calls, 1)}
+    best = min(options, key=lambda t: totals[f"train_s_{t}"])
+    return {"train_s": totals[f"train_s_{best}"], "infer_s": totals[f"infer_s_{best}"], "threads": best,
+            "torch": torch.__version__, "all_threads": all_threads}
 
 
-def timing_setup(*, quick: bool):
-    """The inputs of :func:`speed` that :func:`run` uses (events from the cache), for a subprocess."""
-    sz = _sizes(quick)
-    geo, gcfg = TrackerGeometry(), GraphConfig()
-    mcfg = ModelConfig(hidden=32, iterations=4, mlp_layers=2, pos_weight=1.0)
-    events = load_or_simulate("ttbar", sz["n_events"], 0, geo, mu=20.0, pileup_pool=sz["pool"], workers=2, progress=False)
-    n_test = max(2, sz["n_events"] // 5)
-    cuts = cuts_from(events[:-n_test], geo, gcfg)
-    train_g, test_g = make_graphs(events[:-n_test], geo, cuts, gcfg), make_graphs(events[-n_test:], geo, cuts, gcfg)
-    return test_g[: sz["n_time"]], make_buckets(train_g, gcfg.n_buckets), init_params(jax.random.PRNGKey(0), mcfg), mcfg, LEARNING_RATE
+def speed(graphs, buckets, params0, mcfg: ModelConfig, lr: float) -> dict:
+    """Both sides' times, each in a fresh process of its own, one after the other: hepjax under
+    :data:`HOST_RUNTIME`, hepjax under JAX's default CPU runtime, and the PyG peer.
+
+    Fresh processes because both the libraries' thread pools competing in one process and the heap
+    a long run leaves behind move the figures (measured: the hepjax step 14.1-14.3 ms in fresh
+    processes, 15-23 ms after this area's training in the same process or beside torch's pool).
+    """
+    import dataclasses
+    import pickle
+
+    args = (list(graphs), list(buckets), jax.device_get(params0), mcfg, lr)
+    # the user's XLA_FLAGS minus hepjax.runtime's setting: JAX's default CPU runtime
+    flags = " ".join(f for f in os.environ.get("XLA_FLAGS", "").split() if "ynn_fusion_type" not in f)
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "timing_inputs.pkl")
+        with open(path, "wb") as f:
+            pickle.dump(args, f)
+        for name, fn, runtime in (("jax", "jax_speed", HOST_RUNTIME), ("jax_default_runtime", "jax_speed", HostRuntime()),
+                                  ("peer", "peer_speed", HostRuntime())):
+            code = _SIDE.format(fn=fn, path=path, runtime=dataclasses.asdict(runtime))
+            out[name] = run_in_subprocess(code, env={"XLA_FLAGS": flags})
+    return out
 
 
 LEARNING_RATE = 2e-3
@@ -186,28 +215,25 @@ def run(*, quick: bool) -> dict:
     # ---- speed: one graph per train step, same graphs, same initial weights, same optimiser
     timing = test_g[: sz["n_time"]]
     sp = speed(timing, data.buckets, params0, mcfg, lr)
-    # the same measurement under JAX's default CPU runtime (the user's XLA_FLAGS minus hepjax.runtime's)
-    flags = " ".join(f for f in os.environ.get("XLA_FLAGS", "").split() if "ynn_fusion_type" not in f)
-    base = run_in_subprocess(_DEFAULT_RUNTIME.format(quick=quick), env={"XLA_FLAGS": flags})
-    import torch
-
+    ours, base, peer = sp["jax"], sp["jax_default_runtime"], sp["peer"]
     n = len(timing)
     return {
-        "metrics": {**metrics, "train_step_ms": 1e3 * sp["jax_train_s"] / n, "infer_ms_timing_graphs": 1e3 * sp["jax_infer_s"] / n,
-                    "page_faults_per_train_step": sp["jax_page_faults_per_step"],
-                    "default_runtime_train_step_ms": 1e3 * base["jax_train_s"] / n,
-                    "default_runtime_page_faults_per_train_step": base["jax_page_faults_per_step"],
+        "metrics": {**metrics, "train_step_ms": 1e3 * ours["train_s"] / n, "infer_ms_timing_graphs": 1e3 * ours["infer_s"] / n,
+                    "page_faults_per_train_step": ours["page_faults_per_step"],
+                    "default_runtime_train_step_ms": 1e3 * base["train_s"] / n,
+                    "default_runtime_infer_ms": 1e3 * base["infer_s"] / n,
+                    "default_runtime_page_faults_per_train_step": base["page_faults_per_step"],
                     "mean_edges_timing_graphs": float(np.mean([g.n_edge for g in timing]))},
-        "peer": {"name": f"torch {torch.__version__} + torch_geometric (CPU, best of 1 and {torch.get_num_threads()} threads: {sp['peer_threads']})",
-                 "train_step_ms": 1e3 * sp["peer_train_s"] / n, "infer_ms": 1e3 * sp["peer_infer_s"] / n,
-                 "default_runtime_train_step_ms": 1e3 * base["peer_train_s"] / n},
-        "ratios": {"train_step_speedup": sp["peer_train_s"] / sp["jax_train_s"],
-                   "inference_speedup": sp["peer_infer_s"] / sp["jax_infer_s"],
-                   "default_runtime_train_step_speedup": base["peer_train_s"] / base["jax_train_s"],
-                   "default_runtime_inference_speedup": base["peer_infer_s"] / base["jax_infer_s"]},
+        "peer": {"name": f"torch {peer['torch']} + torch_geometric (CPU, best of 1 and {peer['all_threads']} threads: {peer['threads']})",
+                 "train_step_ms": 1e3 * peer["train_s"] / n, "infer_ms": 1e3 * peer["infer_s"] / n},
+        "ratios": {"train_step_speedup": peer["train_s"] / ours["train_s"],
+                   "inference_speedup": peer["infer_s"] / ours["infer_s"],
+                   "default_runtime_train_step_speedup": peer["train_s"] / base["train_s"],
+                   "default_runtime_inference_speedup": peer["infer_s"] / base["infer_s"]},
         "notes": (f"{sz['n_events']} ttbar events, <mu>=20 pileup, noise; {len(train_g)} train / {len(test_g)} test; "
                   f"IN hidden={mcfg.hidden}, iterations={mcfg.iterations}, mlp_layers={mcfg.mlp_layers}; {sz['steps']} Adam steps "
                   f"lr={lr}, one graph per step; hepjax graphs padded to buckets {[tuple(b) for b in data.bucket_sizes]}; "
-                  f"peer on unpadded graphs; speed = median over {ROUNDS}x{REPEATS} calls, summed over {n} graphs, hepjax and peer "
-                  f"in alternating blocks; runtime {HOST_RUNTIME}; default_runtime_*: the same in a subprocess with JAX's default CPU runtime."),
+                  f"peer on unpadded graphs; speed = median over {ROUNDS}x{REPEATS} calls, summed over {n} graphs; hepjax (runtime "
+                  f"{HOST_RUNTIME}), hepjax under JAX's default CPU runtime (default_runtime_*) and the peer each in a fresh "
+                  f"process of its own, one after the other."),
     }

@@ -3,10 +3,12 @@ track building and TrackML-style metrics (issue 5).
 
 Chain: :func:`load_or_simulate` (Pythia + pileup -> tracker hits) -> :func:`build_graph` (cuts
 from :func:`derive_cuts`) -> padded buckets (:class:`GraphBatches`) -> :func:`make_loss_fn` trained
-with :func:`hepjax.train.fit` -> :func:`build_tracks` -> :func:`edge_metrics` / :func:`track_metrics`.
+with :func:`hepjax.train.fit` -> :func:`build_tracks` (with :func:`bridge_gaps`, cuts from
+:func:`derive_bridge_cuts`) -> :func:`edge_metrics` / :func:`track_metrics`.
 Plots live in :mod:`hepjax.tracking.plots` (not imported here: matplotlib stays off this path).
 """
 from hepjax.tracking.events import TrackingEvent, load_or_simulate, simulate_events
+from hepjax.tracking.gap_bridging import BridgeCuts, bridge_gaps, derive_bridge_cuts
 from hepjax.tracking.graph import (
     EventGraph,
     SegmentCuts,
@@ -46,6 +48,7 @@ from hepjax.tracking.pipeline import EvalConfig, GraphConfig, evaluate, score_gr
 from hepjax.tracking.track_building import build_tracks
 
 __all__ = [
+    "BridgeCuts",
     "Bucket",
     "EvalConfig",
     "EventGraph",
@@ -55,11 +58,13 @@ __all__ = [
     "SegmentCuts",
     "TrackingEvent",
     "binned_efficiency",
+    "bridge_gaps",
     "build_graph",
     "build_tracks",
     "check_hits",
     "choose_bucket",
     "construction_metrics",
+    "derive_bridge_cuts",
     "derive_cuts",
     "edge_logits",
     "edge_logits_batched",

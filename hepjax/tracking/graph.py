@@ -26,7 +26,7 @@ import numpy as np
 from hepjax.detector.tracker import Hits, TrackerGeometry
 
 N_NODE_FEATURES = 4  # r/1000, cos phi, sin phi, z/1000
-N_EDGE_FEATURES = 6  # dr, dphi, dz, deta, phi slope, z0 (each scaled to O(1))
+N_EDGE_FEATURES = 7  # dr, dphi, dz, deta, phi slope, z0, segment eta = asinh(dz/dr) (each scaled to O(1))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,7 +43,7 @@ class EventGraph(NamedTuple):
 
     Attributes:
       nodes: float32 ``[n_hits, 4]`` scaled hit features (r/1000, cos phi, sin phi, z/1000).
-      edges: float32 ``[n_edges, 6]`` scaled segment features.
+      edges: float32 ``[n_edges, 7]`` scaled segment features.
       senders, receivers: int32 ``[n_edges]`` node indices, inner hit -> outer hit.
       y: float32 ``[n_edges]`` 1 for true segments, else 0.
       edge_pt: float32 ``[n_edges]`` pT (GeV) of the particle of a true segment, 0 otherwise.
@@ -184,7 +184,10 @@ def build_graph(hits: Hits, particle_pt: np.ndarray, geometry: TrackerGeometry, 
     keep = (np.abs(q[4]) <= cuts.max_phi_slope) & (np.abs(q[5]) <= cuts.max_z0) & (np.abs(q[3]) <= cuts.max_deta)
     snd, rcv = snd[keep], rcv[keep]
     dr, dphi, dz, deta, slope, z0 = (v[keep] for v in q)
-    edges = np.stack([dr / 500.0, dphi / 0.05, dz / 500.0, deta / 0.05, slope * 1000.0, z0 / 100.0], axis=1).astype(np.float32)
+    # the segment's own direction asinh(dz/dr) is the particle's eta whatever the vertex z; deta, from
+    # the hits' positions, is not (at r = 32 mm a vertex 50 mm off shifts it by ~0.2 in the forward region)
+    edges = np.stack([dr / 500.0, dphi / 0.05, dz / 500.0, deta / 0.05, slope * 1000.0, z0 / 100.0,
+                      np.arcsinh(dz / dr) / 2.0], axis=1).astype(np.float32)
 
     hit_order = np.asarray(hits.order)[node_hits]
     y = (pid[snd] == pid[rcv]) & (pid[snd] >= 0) & (hit_order[rcv] == hit_order[snd] + 1)

@@ -5,7 +5,7 @@ Architecture (``hidden = H``, ``iterations = T``; every MLP is (Linear-LayerNorm
 
 (LayerNorm after every hidden Linear, as in Exa.TrkX's MLPs)
 
-* encoders: node features ``[4] -> H``, edge features ``[6] -> H``;
+* encoders: node features ``[4] -> H``, edge features ``[7] -> H``;
 * T message-passing steps with shared weights, each a ``jraph.GraphNetwork`` with residuals:
   ``e <- e + phi_e([h_sender, h_receiver, e])`` then
   ``h <- h + phi_n([h, sum of edges into the hit, sum of edges out of the hit])``;
@@ -15,7 +15,7 @@ Parameters are a plain pytree (``{"node_enc": [{"w", "b"}, ...], ...}``) so the 
 loaded into the PyTorch Geometric peer of the ``tracking`` bench. Edge scores are invariant to the
 order of the hits (sums over edges, per-edge MLPs).
 
-Shapes: one padded graph has nodes ``[N, 4]``, edges ``[E, 6]``, senders/receivers ``[E]``; a batch
+Shapes: one padded graph has nodes ``[N, 4]``, edges ``[E, 7]``, senders/receivers ``[E]``; a batch
 stacks ``B`` of them (leaves ``[B, ...]``) and :func:`edge_logits_batched` runs them as one disjoint graph.
 
 Speed on CPU (what the code does and why, measured on 5k-hit ttbar + <mu> = 20 graphs, H = 32): every
@@ -154,7 +154,7 @@ def _logits(params: dict, nodes, edges, senders, receivers, n_node, n_edge, *, i
 
 
 def edge_logits(params: dict, graph: jraph.GraphsTuple, *, iterations: int) -> jax.Array:
-    """Logits ``[E]`` of one (padded) graph; ``graph.nodes["x"]`` ``[N, 4]``, ``graph.edges["x"]`` ``[E, 6]``."""
+    """Logits ``[E]`` of one (padded) graph; ``graph.nodes["x"]`` ``[N, 4]``, ``graph.edges["x"]`` ``[E, 7]``."""
     return _logits(params, graph.nodes["x"], graph.edges["x"], graph.senders, graph.receivers, graph.n_node,
                    graph.n_edge, iterations=iterations)
 
