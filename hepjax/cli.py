@@ -21,11 +21,9 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from hepjax.runner import run_config
-    from hepjax.config import load_config
-    from hepjax.train import maybe_initialize_distributed
-
-    from hepjax.config import experiment_module
+    from hepjax.config import experiment_module, load_config
     from hepjax.runtime import configure_host, declared_runtime
+    from hepjax.train import maybe_initialize_distributed
 
     cfg = load_config(args.config, args.overrides)  # validate before touching devices
     configure_host(declared_runtime(experiment_module(cfg.experiment)))  # before JAX starts its backend

@@ -121,10 +121,12 @@ def evaluate(events: list[TrackingEvent], graphs: list[EventGraph], scores: list
     if eval_cfg.bridge_gaps and bridge_cuts is None:
         raise ValueError("eval.bridge_gaps is on: pass bridge_cuts (pipeline.bridge_cuts_from(training events, ...))")
     for e, g, sc in zip(events, graphs, scores):
-        geom = tuple(np.asarray(v)[g.hit_index] for v in (e.hits.layer, e.hits.r, e.hits.phi, e.hits.z))
+        bridge = {}
+        if eval_cfg.bridge_gaps:
+            geom = tuple(np.asarray(v)[g.hit_index] for v in (e.hits.layer, e.hits.r, e.hits.phi, e.hits.z))
+            bridge = {"node_geometry": geom, "bridge_cuts": bridge_cuts, "max_gap": eval_cfg.max_gap}
         cands = build_tracks(g.n_node, g.senders, g.receivers, sc, threshold=eval_cfg.threshold,
-                             min_hits=eval_cfg.min_hits, node_r=g.nodes[:, 0], node_geometry=geom,
-                             bridge_cuts=bridge_cuts if eval_cfg.bridge_gaps else None, max_gap=eval_cfg.max_gap)
+                             min_hits=eval_cfg.min_hits, node_r=g.nodes[:, 0], **bridge)
         tm = track_metrics(cands, g.particle_id, e.particles.pt, pt_min=graph_cfg.pt_min, min_hits=eval_cfg.min_hits)
         per_event.append(tm)
         t_pt.append(e.particles.pt[tm["target_ids"]])
