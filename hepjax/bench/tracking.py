@@ -36,11 +36,12 @@ from hepjax.tracking import (
     make_buckets,
     make_loss_fn,
 )
+from hepjax.tracking.model import CPU_RUNTIME
 from hepjax.tracking.padding import choose_bucket, pad_graph, stack
 from hepjax.tracking.pipeline import (
     EvalConfig,
-    bridge_cuts_from,
     GraphConfig,
+    bridge_cuts_from,
     cuts_from,
     evaluate,
     graph_metrics,
@@ -53,7 +54,7 @@ from hepjax.train.state import init_state
 
 REPEATS = 7  # timed calls per block
 ROUNDS = 3  # blocks per side and graph
-HOST_RUNTIME = HostRuntime(library_fusions="none", keep_host_memory=True)
+HOST_RUNTIME = CPU_RUNTIME  # the tracking model's runtime, as `hepjax run configs/tracking.yaml` uses
 
 _SIDE = """
 import json, pickle
@@ -152,9 +153,10 @@ def speed(graphs, buckets, params0, mcfg: ModelConfig, lr: float) -> dict:
     """Both sides' times, each in a fresh process of its own, one after the other: hepjax under
     :data:`HOST_RUNTIME`, hepjax under JAX's default CPU runtime, and the PyG peer.
 
-    Fresh processes because both the libraries' thread pools competing in one process and the heap
-    a long run leaves behind move the figures (measured: the hepjax step 14.1-14.3 ms in fresh
-    processes, 15-23 ms after this area's training in the same process or beside torch's pool).
+    Fresh processes because the two libraries' thread pools compete in one process, and the heap a
+    long run leaves behind moves the figures (measured: the hepjax step 14.1-14.3 ms in a fresh
+    standalone script, 15-23 ms after this area's training in the same process or beside torch's
+    pool; the bench's fresh processes still vary 15-19 ms from run to run on the project's VM).
     """
     import dataclasses
     import pickle

@@ -23,8 +23,9 @@ MLP on a concatenation ``[a, b, c]`` is evaluated as ``a W_a + b W_b + c W_c``, 
 products on the N hits before the gather; each message-passing step is rematerialised in the
 backward pass, which shrinks the compiled step's scratch buffer (111 -> 45 MB at 5k hits) and
 halves the step even with freed memory kept mapped (value+grad 19 vs 39 ms, 5.4k hits, 2 cores).
-Run it under the CPU runtime of :mod:`hepjax.runtime` that ``experiments/tracking.py`` declares
-(XLA's own fusion emitters instead of YNNPACK: ~2x faster for these 32-wide MLPs).
+Run it under :data:`CPU_RUNTIME` (:mod:`hepjax.runtime`; the tracking experiment and bench declare
+it): XLA's own fusion emitters instead of YNNPACK and freed host memory kept mapped, ~2x faster
+for these 32-wide MLPs.
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ import jax.numpy as jnp
 import jraph
 
 from hepjax.config.schema import param
+from hepjax.runtime import HostRuntime
 from hepjax.tracking.graph import N_EDGE_FEATURES, N_NODE_FEATURES
 
 
@@ -49,6 +51,7 @@ class ModelConfig:
     pos_weight: float = param(1.0, gt=0.0, doc="weight of true edges in the binary cross entropy")
 
 
+CPU_RUNTIME = HostRuntime(library_fusions="none", keep_host_memory=True)  # see the module docstring
 LN_EPS = 1e-5  # torch.nn.LayerNorm's default, so the PyG peer matches
 
 
