@@ -16,6 +16,8 @@ from hepjax.tracking.graph import (
     check_hits,
     construction_metrics,
     derive_cuts,
+    segment_particle_hits,
+    target_segments,
     true_segments,
 )
 from hepjax.tracking.metrics import (
@@ -80,9 +82,11 @@ __all__ = [
     "roc_auc",
     "roc_curve",
     "score_graphs",
+    "segment_particle_hits",
     "simulate_events",
     "stack",
     "summarize_tracks",
+    "target_segments",
     "track_metrics",
     "true_segments",
     "weighted_bce",

@@ -197,6 +197,24 @@ def build_graph(hits: Hits, particle_pt: np.ndarray, geometry: TrackerGeometry, 
                       edge_pt.astype(np.float32), node_hits, pid.astype(np.int32))
 
 
+def segment_particle_hits(graph: EventGraph) -> np.ndarray:
+    """Number of graph nodes (barrel hits) of the particle of each edge's inner hit, 0 for a noise
+    hit: ``[n_edges]`` int. Read with ``graph.y`` it says how many hits a true segment's particle has."""
+    pid = np.asarray(graph.particle_id)
+    valid = pid[pid >= 0]
+    if graph.n_edge == 0 or valid.size == 0:
+        return np.zeros(graph.n_edge, np.int64)
+    n_hits = np.bincount(valid)
+    ps = pid[graph.senders]
+    return np.where(ps >= 0, n_hits[np.maximum(ps, 0)], 0)
+
+
+def target_segments(graph: EventGraph, *, pt_min: float, min_hits: int) -> np.ndarray:
+    """``[n_edges]`` bool: true segments of *target* particles, those with pT > ``pt_min`` (GeV) and
+    at least ``min_hits`` hits in the graph (the particles the track efficiency counts)."""
+    return (graph.y > 0.5) & (graph.edge_pt > pt_min) & (segment_particle_hits(graph) >= min_hits)
+
+
 def _window_pairs(inner, outer, phi, dr_nominal, cuts: SegmentCuts):
     """All (inner, outer) node pairs whose azimuths differ by at most the phi-slope window.
 

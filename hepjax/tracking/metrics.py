@@ -2,7 +2,10 @@
 
 Edges (classifier):
   * efficiency = selected true target edges / true target edges, where a *target* edge is a true
-    segment of a particle with pT > ``pt_min``;
+    segment of a target particle: pT > ``pt_min`` and at least ``min_hits`` hits in the graph, the
+    particles the track efficiency counts (as Exa.TrkX selects its GNN targets). A particle with
+    fewer hits can never become a track; its lone segments are reported apart, in
+    ``edge_efficiency_all_segments`` (every true segment of a particle with pT > ``pt_min``);
   * purity = selected true edges (any particle) / selected edges;
   * ROC AUC over all edges (true = same particle, consecutive hits), by the Mann-Whitney statistic.
 
@@ -52,18 +55,22 @@ def roc_curve(scores: np.ndarray, y: np.ndarray, n_points: int = 200) -> tuple[n
 
 
 def edge_metrics(scores: np.ndarray, y: np.ndarray, edge_pt: np.ndarray, *, threshold: float = 0.5,
-                 pt_min: float = 1.0) -> dict:
+                 pt_min: float = 1.0, edge_hits: np.ndarray | None = None, min_hits: int = 1) -> dict:
     """Edge efficiency (target edges), purity and AUC; arrays ``[E]`` concatenated over events.
 
-    ``edge_auc`` separates every true segment from the rest; ``edge_auc_target`` separates the target
-    particles' segments (pT > ``pt_min``) from the rest, which is what a classifier trained with
-    ``graph.train_labels: target`` learns.
+    ``edge_hits`` is the number of graph hits of each edge's particle
+    (:func:`hepjax.tracking.graph.segment_particle_hits`); without it every segment of a particle
+    with pT > ``pt_min`` is a target. ``edge_auc`` separates every true segment from the rest;
+    ``edge_auc_target`` separates the target segments from the rest, which is what a classifier
+    trained with ``graph.train_labels: target`` learns.
     """
     scores, y, edge_pt = np.asarray(scores), np.asarray(y) > 0.5, np.asarray(edge_pt)
     sel = scores > threshold
-    target = y & (edge_pt > pt_min)
+    above = y & (edge_pt > pt_min)
+    target = above if edge_hits is None else above & (np.asarray(edge_hits) >= min_hits)
     return {
         "edge_efficiency": _ratio((sel & target).sum(), target.sum()),
+        "edge_efficiency_all_segments": _ratio((sel & above).sum(), above.sum()),
         "edge_purity": _ratio((sel & y).sum(), sel.sum()),
         "edge_auc": roc_auc(scores, y),
         "edge_auc_target": roc_auc(scores, target),

@@ -22,6 +22,8 @@ from hepjax.tracking.graph import (
     build_graph,
     construction_metrics,
     derive_cuts,
+    segment_particle_hits,
+    target_segments,
 )
 from hepjax.tracking.metrics import edge_metrics, summarize_tracks, track_metrics
 from hepjax.tracking.model import ModelConfig, make_predict_fn
@@ -34,13 +36,15 @@ class GraphConfig:
     """Graph construction (the ``graph:`` config section)."""
 
     pt_min: float = param(1.0, gt=0.0, doc="target particles: pT above this, GeV (cuts derived for them)")
+    target_min_hits: int = param(3, ge=1, doc="target particles: at least this many hits in the graph (edge and track "
+                                              "efficiency count the same particles; a 2-hit particle can never form a track)")
     quantile: float = param(0.999, gt=0.5, le=1.0, doc="fraction of target segments each cut keeps")
     margin: float = param(1.1, ge=1.0, doc="widening factor applied to every derived cut")
     skip: int = param(1, ge=1, le=2, doc="largest layer difference of an edge (2 adds skip-one edges)")
     n_buckets: int = param(6, ge=1, doc="padding bucket sizes (one train-step compilation each)")
     train_labels: str = param("all", choices=("all", "target"),
                               doc="edges the classifier learns as true: every true segment, or only those of target particles "
-                                  "(pT > pt_min); metrics always use every true segment")
+                                  "(pT > pt_min, >= target_min_hits hits); purity and edge_auc always use every true segment")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,9 +52,11 @@ class EvalConfig:
     """Track building and metrics (the ``eval:`` config section)."""
 
     threshold: float = param(0.5, gt=0.0, lt=1.0, doc="edge score threshold")
-    min_hits: int = param(3, ge=2, doc="shortest track candidate, and fewest hits of a target particle")
+    min_hits: int = param(3, ge=2, doc="shortest track candidate kept")
     bridge_gaps: bool = param(True, doc="join track fragments across a rejected edge or a missing layer (hepjax.tracking.gap_bridging)")
     max_gap: int = param(2, ge=1, le=2, doc="largest layer difference of a join: 1 rejoins split fragments, 2 also bridges a missing layer")
+    threshold_scan: tuple[float, ...] = param((), doc="if given, the working point: of these thresholds, the one with the "
+                                                      "highest track efficiency - fake rate on validation events replaces threshold")
 
 
 def make_graphs(events: list[TrackingEvent], geometry: TrackerGeometry, cuts: SegmentCuts, cfg: GraphConfig) -> list[EventGraph]:
@@ -60,13 +66,15 @@ def make_graphs(events: list[TrackingEvent], geometry: TrackerGeometry, cuts: Se
 def training_graphs(graphs: list[EventGraph], cfg: GraphConfig) -> list[EventGraph]:
     """Graphs with the labels the classifier trains on (``cfg.train_labels``).
 
-    ``"target"`` keeps ``y = 1`` only on true segments of particles above ``pt_min``: segments of
-    softer particles pass the cuts only in part, so their fragments become fake candidates even
-    with perfect scores (measured: fake rate 0.048 with all true edges, 0.022 with target edges).
+    ``"target"`` keeps ``y = 1`` only on the target segments (:func:`target_segments`: pT above
+    ``pt_min``, at least ``target_min_hits`` hits): segments of softer particles pass the cuts only in
+    part, so their fragments become fake candidates even with perfect scores (measured: fake rate
+    0.048 with all true edges, 0.022 with target edges).
     """
     if cfg.train_labels == "all":
         return graphs
-    return [g._replace(y=((g.y > 0.5) & (g.edge_pt > cfg.pt_min)).astype(np.float32)) for g in graphs]
+    return [g._replace(y=target_segments(g, pt_min=cfg.pt_min, min_hits=cfg.target_min_hits).astype(np.float32))
+            for g in graphs]
 
 
 def cuts_from(events: list[TrackingEvent], geometry: TrackerGeometry, cfg: GraphConfig) -> SegmentCuts:
@@ -101,6 +109,31 @@ def score_graphs(params, model_cfg: ModelConfig, graphs: list[EventGraph], bucke
     return scores, 1e3 * float(np.median(times)) if times else float("nan"), buckets
 
 
+SCAN_KEYS = ("edge_efficiency", "edge_purity", "track_efficiency", "fake_rate", "duplicate_rate")
+
+
+def choose_threshold(events: list[TrackingEvent], graphs: list[EventGraph], scores: list[np.ndarray], graph_cfg: GraphConfig,
+                     eval_cfg: EvalConfig, bridge_cuts: BridgeCuts | None = None) -> tuple[float, list[dict]]:
+    """The working point: of ``eval_cfg.threshold_scan``, the threshold with the highest track
+    efficiency minus fake rate (a lost track and a fake one weigh the same) on these events, which
+    must be validation events, neither trained on nor the held-out test events. Ties go to the
+    lowest threshold; NaN figures (no targets) count as the worst.
+
+    Returns ``(threshold, rows)``, one row of :data:`SCAN_KEYS` per scanned threshold.
+    """
+    if not eval_cfg.threshold_scan:
+        raise ValueError("eval.threshold_scan is empty: nothing to choose from")
+    if any(not 0.0 < t < 1.0 for t in eval_cfg.threshold_scan):
+        raise ValueError(f"eval.threshold_scan values must lie in (0, 1), got {eval_cfg.threshold_scan}")
+    rows = []
+    for t in sorted(eval_cfg.threshold_scan):
+        m, _ = evaluate(events, graphs, scores, graph_cfg, dataclasses.replace(eval_cfg, threshold=t), bridge_cuts)
+        rows.append({"threshold": t, **{k: m[k] for k in SCAN_KEYS}})
+    merit = [r["track_efficiency"] - r["fake_rate"] for r in rows]
+    merit = [-np.inf if np.isnan(v) else v for v in merit]
+    return rows[int(np.argmax(merit))]["threshold"], rows
+
+
 def evaluate(events: list[TrackingEvent], graphs: list[EventGraph], scores: list[np.ndarray], graph_cfg: GraphConfig,
              eval_cfg: EvalConfig, bridge_cuts: BridgeCuts | None = None) -> tuple[dict, dict]:
     """Edge and track metrics on held-out events.
@@ -116,7 +149,9 @@ def evaluate(events: list[TrackingEvent], graphs: list[EventGraph], scores: list
     s = np.concatenate(scores) if scores else np.zeros(0)
     y = np.concatenate([g.y for g in graphs])
     pt = np.concatenate([g.edge_pt for g in graphs])
-    metrics = edge_metrics(s, y, pt, threshold=eval_cfg.threshold, pt_min=graph_cfg.pt_min)
+    n_hits = np.concatenate([segment_particle_hits(g) for g in graphs])
+    metrics = edge_metrics(s, y, pt, threshold=eval_cfg.threshold, pt_min=graph_cfg.pt_min, edge_hits=n_hits,
+                           min_hits=graph_cfg.target_min_hits)
     per_event, t_pt, t_eta, t_found, candidates = [], [], [], [], []
     if eval_cfg.bridge_gaps and bridge_cuts is None:
         raise ValueError("eval.bridge_gaps is on: pass bridge_cuts (pipeline.bridge_cuts_from(training events, ...))")
@@ -127,7 +162,8 @@ def evaluate(events: list[TrackingEvent], graphs: list[EventGraph], scores: list
             bridge = {"node_geometry": geom, "bridge_cuts": bridge_cuts, "max_gap": eval_cfg.max_gap}
         cands = build_tracks(g.n_node, g.senders, g.receivers, sc, threshold=eval_cfg.threshold,
                              min_hits=eval_cfg.min_hits, node_r=g.nodes[:, 0], **bridge)
-        tm = track_metrics(cands, g.particle_id, e.particles.pt, pt_min=graph_cfg.pt_min, min_hits=eval_cfg.min_hits)
+        tm = track_metrics(cands, g.particle_id, e.particles.pt, pt_min=graph_cfg.pt_min,
+                           min_hits=graph_cfg.target_min_hits)
         per_event.append(tm)
         t_pt.append(e.particles.pt[tm["target_ids"]])
         t_eta.append(e.particles.eta[tm["target_ids"]])

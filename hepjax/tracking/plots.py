@@ -28,6 +28,25 @@ def plot_roc(scores, y, auc: float, path: str | Path, *, threshold: float = 0.5)
     return savefig(fig, path)
 
 
+def plot_threshold_scan(rows: list[dict], chosen: float, path: str | Path) -> Path:
+    """Edge and track figures of merit vs the edge-score threshold (validation events), the chosen
+    working point marked; ``rows`` from :func:`hepjax.tracking.pipeline.choose_threshold`."""
+    t = [r["threshold"] for r in rows]
+    fig, axes = figure(2)
+    for key, name in (("edge_efficiency", "edge efficiency"), ("edge_purity", "edge purity"), ("track_efficiency", "track efficiency")):
+        axes[0].plot(t, [r[key] for r in rows], "o-", label=name)
+    axes[1].plot(t, [r["fake_rate"] for r in rows], "o-", label="fake rate")
+    axes[1].plot(t, [r["duplicate_rate"] for r in rows], "s-", label="duplicate rate")
+    for ax in axes:
+        ax.axvline(chosen, ls="--", color="grey", label=f"working point {chosen:g}")
+        ax.set_xlabel("edge score threshold")
+        ax.legend()
+        label(ax)
+    axes[0].set_ylabel("efficiency, purity (validation events)")
+    axes[1].set_ylabel("rate (validation events)")
+    return savefig(fig, path)
+
+
 def plot_efficiency(target_pt, target_eta, found, path: str | Path, *, pt_min: float = 1.0) -> Path:
     fig, axes = figure(2)
     for ax, values, bins, xl in (

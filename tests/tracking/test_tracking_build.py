@@ -94,6 +94,11 @@ def test_edge_metrics_and_auc_by_hand():
     assert m["edge_auc"] == pytest.approx(7 / 9)
     # targets 0 (0.9) and 2 (0.4) vs the other four: 0.9 beats all 4, 0.4 beats 0.2 only -> 5/8
     assert m["edge_auc_target"] == pytest.approx(5 / 8)
+    # edge 0's particle has only 2 hits: no longer a target, but still in the all-segments figure
+    m = edge_metrics(scores, y, pt, threshold=0.5, pt_min=1.0, edge_hits=np.array([2, 5, 4, 0, 0, 0]), min_hits=3)
+    assert m["edge_efficiency"] == pytest.approx(0 / 1)  # the only target, edge 2, scores 0.4
+    assert m["edge_efficiency_all_segments"] == pytest.approx(1 / 2)
+    assert m["edge_auc_target"] == pytest.approx(1 / 5)  # 0.4 beats 0.2 only, of five others
     assert roc_auc(np.array([0.5, 0.5]), np.array([1, 0])) == pytest.approx(0.5)
     rng = np.random.default_rng(0)
     s, lab = rng.random(2000), rng.random(2000) > 0.5
@@ -101,3 +106,27 @@ def test_edge_metrics_and_auc_by_hand():
     assert roc_auc(s, lab) == pytest.approx(ref, abs=1e-12)
     _, eff, _ = binned_efficiency(np.array([1.5, 1.5, 3.0, 7.0]), np.array([1, 0, 1, 1]), np.array([1.0, 2.0, 5.0, 10.0]))
     np.testing.assert_allclose(eff, [0.5, 1.0, 1.0])
+
+
+def test_working_point_scan_picks_the_best_threshold_by_hand():
+    from hepjax.tracking.events import TrackingEvent
+    from hepjax.tracking.pipeline import EvalConfig, GraphConfig, choose_threshold, evaluate
+
+    g, events = toy_events(2, 60, seed=5, noise_density=2e-5)
+    gcfg = GraphConfig(pt_min=1.0)
+    cuts = derive_cuts([(h, p.pt) for p, h in events], g, pt_min=1.0)
+    graphs = [build_graph(h, p.pt, g, cuts) for p, h in events]
+    evs = [TrackingEvent(p, np.zeros(p.pt.size, np.int32), h) for p, h in events]
+    # true edges score 0.45 and false ones 0.35: 0.4 selects exactly the truth, 0.3 every edge
+    # (noise hits join tracks: more fakes), 0.5 nothing (no tracks, NaN fake rate: the worst)
+    scores = [np.where(gr.y > 0, 0.45, 0.35) for gr in graphs]
+    ecfg = EvalConfig(bridge_gaps=False, threshold_scan=(0.5, 0.3, 0.4))
+    t, rows = choose_threshold(evs, graphs, scores, gcfg, ecfg)
+    assert t == 0.4 and [r["threshold"] for r in rows] == [0.3, 0.4, 0.5]
+    m, _ = evaluate(evs, graphs, scores, gcfg, EvalConfig(bridge_gaps=False, threshold=0.4))
+    assert rows[1]["track_efficiency"] == m["track_efficiency"] and rows[1]["fake_rate"] == m["fake_rate"]
+    assert m["edge_efficiency"] == 1.0 and m["edge_purity"] == 1.0
+    assert rows[0]["fake_rate"] > rows[1]["fake_rate"] and rows[0]["edge_purity"] < 1.0
+    assert rows[2]["track_efficiency"] == 0.0 and np.isnan(rows[2]["fake_rate"])
+    with pytest.raises(ValueError, match="threshold_scan"):
+        choose_threshold(evs, graphs, scores, gcfg, EvalConfig(bridge_gaps=False))

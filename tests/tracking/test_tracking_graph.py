@@ -17,6 +17,8 @@ from hepjax.tracking import (
     derive_cuts,
     make_buckets,
     pad_graph,
+    segment_particle_hits,
+    target_segments,
     true_segments,
 )
 from hepjax.tracking.graph import _segment_quantities
@@ -106,6 +108,24 @@ def test_buckets_pad_and_overflow_warns():
     np.testing.assert_array_equal(batch.senders, again.senders)
 
 
+def test_target_segments_by_hand():
+    from hepjax.tracking.graph import EventGraph
+
+    # particle 0: nodes 0-1-2 (3 hits, pT 2); particle 1: nodes 3-4 (2 hits, pT 5); node 5 noise
+    pid = np.array([0, 0, 0, 1, 1, -1])
+    snd, rcv = np.array([0, 1, 3, 5, 0]), np.array([1, 2, 4, 2, 4])
+    y = np.array([1, 1, 1, 0, 0], np.float32)
+    g = EventGraph(np.zeros((6, 4), np.float32), np.zeros((5, 7), np.float32), snd, rcv, y,
+                   np.array([2.0, 2.0, 5.0, 0.0, 0.0], np.float32), np.arange(6), pid)
+    np.testing.assert_array_equal(segment_particle_hits(g), [3, 3, 2, 0, 3])
+    np.testing.assert_array_equal(target_segments(g, pt_min=1.0, min_hits=3), [1, 1, 0, 0, 0])
+    np.testing.assert_array_equal(target_segments(g, pt_min=1.0, min_hits=2), [1, 1, 1, 0, 0])
+    np.testing.assert_array_equal(target_segments(g, pt_min=3.0, min_hits=2), [0, 0, 1, 0, 0])
+    empty = g._replace(senders=np.zeros(0, int), receivers=np.zeros(0, int), y=np.zeros(0), edge_pt=np.zeros(0),
+                       edges=np.zeros((0, 7)))
+    assert segment_particle_hits(empty).shape == (0,)
+
+
 def test_target_training_labels_keep_only_true_segments_above_pt_min():
     from hepjax.tracking.pipeline import GraphConfig, training_graphs
 
@@ -113,10 +133,12 @@ def test_target_training_labels_keep_only_true_segments_above_pt_min():
     cuts = derive_cuts([(h, p.pt) for p, h in events], g, pt_min=1.0)
     graphs = [build_graph(h, p.pt, g, cuts) for p, h in events]
     assert training_graphs(graphs, GraphConfig(train_labels="all")) is graphs
-    for (p, _), gr, tr in zip(events, graphs, training_graphs(graphs, GraphConfig(pt_min=2.0, train_labels="target"))):
-        # by hand: a label survives when the segment is true and its particle has pT > 2 GeV
-        pt = p.pt[np.maximum(gr.particle_id[gr.senders], 0)]
-        expected = (gr.y > 0) & (pt > 2.0)
+    for (p, _), gr, tr in zip(events, graphs, training_graphs(graphs, GraphConfig(pt_min=2.0, target_min_hits=4, train_labels="target"))):
+        # by hand: a label survives when the segment is true and its particle has pT > 2 GeV and >= 4 graph hits
+        pid = gr.particle_id[gr.senders]
+        pt = p.pt[np.maximum(pid, 0)]
+        n_hits = np.array([(gr.particle_id == k).sum() for k in pid])
+        expected = (gr.y > 0) & (pt > 2.0) & (n_hits >= 4)
         np.testing.assert_array_equal(tr.y > 0, expected)
         assert 0 < expected.sum() < (gr.y > 0).sum()  # the case really drops soft segments
         np.testing.assert_array_equal(tr.senders, gr.senders)
