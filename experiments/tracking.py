@@ -11,8 +11,9 @@ with the highest track efficiency minus fake rate on validation events (``data.v
 out from training and distinct from the test events); the test metrics are then computed at it.
 
 Writes: ``metrics.json`` (via the runner), ``roc.png``, ``efficiency.png``, ``event_display.png``,
-``loss.png``, ``metrics.jsonl`` and, with a scan, ``threshold_scan.json`` / ``threshold_scan.png``. Compilations: one train step per bucket holding a training batch
-plus one predict per bucket at evaluation (``compilations`` in the metrics).
+``loss.png``, ``metrics.jsonl`` and, with a scan, ``threshold_scan.json`` / ``threshold_scan.png``.
+Compilations: one train step per bucket holding a training batch plus one predict per bucket at
+evaluation (``compilations`` in the metrics).
 
 Runs under the model's CPU runtime (:data:`hepjax.tracking.model.CPU_RUNTIME`): XLA:CPU's own fusion
 emitters and freed host memory kept mapped, which make the CPU train step ~2x faster.

@@ -55,7 +55,7 @@ class EvalConfig:
     min_hits: int = param(3, ge=2, doc="shortest track candidate kept")
     bridge_gaps: bool = param(True, doc="join track fragments across a rejected edge or a missing layer (hepjax.tracking.gap_bridging)")
     max_gap: int = param(2, ge=1, le=2, doc="largest layer difference of a join: 1 rejoins split fragments, 2 also bridges a missing layer")
-    threshold_scan: tuple[float, ...] = param((), doc="if given, the working point: of these thresholds, the one with the "
+    threshold_scan: tuple[float, ...] = param((), gt=0.0, lt=1.0, doc="if given, the working point: of these thresholds, the one with the "
                                                       "highest track efficiency - fake rate on validation events replaces threshold")
 
 
@@ -123,8 +123,6 @@ def choose_threshold(events: list[TrackingEvent], graphs: list[EventGraph], scor
     """
     if not eval_cfg.threshold_scan:
         raise ValueError("eval.threshold_scan is empty: nothing to choose from")
-    if any(not 0.0 < t < 1.0 for t in eval_cfg.threshold_scan):
-        raise ValueError(f"eval.threshold_scan values must lie in (0, 1), got {eval_cfg.threshold_scan}")
     rows = []
     for t in sorted(eval_cfg.threshold_scan):
         m, _ = evaluate(events, graphs, scores, graph_cfg, dataclasses.replace(eval_cfg, threshold=t), bridge_cuts)
