@@ -9,7 +9,7 @@ cascade, held-out showers) and showers per second at 1, 10 and 100 GeV. To show 
 classifier sees, it is also trained on subsets of its inputs (``classifier_auc_by_input``):
 the CaloChallenge high-level features, the layer energies, and each layer's voxels alone.
 
-Run: ``hepjax run configs/calo_fastsim.yaml``. Compilations: one train step per flow, one
+Run: ``hepjax run configs/calo_fastsim.yaml`` (under :data:`hepjax.fastsim.caloflow.CPU_RUNTIME`). Compilations: one train step per flow, one
 sampler per batch size.
 """
 from __future__ import annotations
@@ -39,6 +39,7 @@ from hepjax.fastsim import (
     train_caloflow,
     validate_cascade,
 )
+from hepjax.fastsim.caloflow import CPU_RUNTIME as HOST_RUNTIME  # noqa: F401  (read by `hepjax run`)
 from hepjax.flows import FlowConfig
 from hepjax.plotting import figure, label, savefig
 from hepjax.train import TrainConfig

@@ -11,6 +11,10 @@ import json
 import tempfile
 from pathlib import Path
 
+from hepjax.fastsim.caloflow import CPU_RUNTIME
+
+HOST_RUNTIME = CPU_RUNTIME  # the fast simulation's runtime, as `hepjax run configs/calo_fastsim.yaml` uses
+
 QUICK = [
     "data.n_showers=400", "train1.steps=300", "train2.steps=200", "classifier.steps=200",
     "train1.batch_size=128", "train2.batch_size=128", "classifier.batch_size=64",

@@ -1,7 +1,8 @@
 """Flax conditioner networks: map (masked inputs, context) to bijector parameters.
 
-- :class:`CouplingMLP` — for masked coupling layers: ``[..., dim] (+ context [..., c])`` ->
-  ``[..., dim, n_params]``. The last layer starts at zero, so every layer starts as the identity.
+- :class:`CouplingMLP` — for split coupling layers: the passed-through part ``[..., n_in]``
+  (+ context ``[..., c]``) -> ``[..., n_out, n_params]`` for the transformed part. The last layer
+  starts at zero, so every layer starts as the identity.
 - :class:`MADE` — a masked autoencoder (Germain et al. 2015, arXiv:1502.03509) whose output for
   dimension ``i`` depends only on inputs ``< i`` (and on the whole context).
 """
@@ -25,34 +26,23 @@ def _join(x: Array, context: Array | None) -> Array:
 
 
 class CouplingMLP(nn.Module):
-    """``(x [..., dim], context [..., c] | None) -> params [..., dim, n_params]``.
+    """``(x_cond [..., n_in], context [..., c] | None) -> params [..., n_out, n_params]``.
 
-    With ``in_dims`` (the passed-through dimensions) and ``out_dims`` (the transformed ones)
-    the MLP reads only ``x[..., in_dims]`` and computes parameters only for ``out_dims``; the
-    other rows of the output are zeros (the identity, discarded by the coupling). That halves
-    the two largest matrix products of a coupling layer.
+    For split coupling layers: it reads only the passed-through part of the event and computes
+    parameters only for the transformed part (no gather or scatter of the full event).
     """
 
-    dim: int
+    n_out: int
     n_params: int
     hidden: Sequence[int] = (128, 128)
-    in_dims: tuple[int, ...] | None = None
-    out_dims: tuple[int, ...] | None = None
 
     @nn.compact
     def __call__(self, x: Array, context: Array | None = None) -> Array:
-        h = x if self.in_dims is None else x[..., np.asarray(self.in_dims)]
-        h = _join(h, context)
+        h = _join(x, context)
         for width in self.hidden:
             h = nn.relu(nn.Dense(width)(h))
-        if self.out_dims is None:
-            out = nn.Dense(self.dim * self.n_params, kernel_init=nn.initializers.zeros)(h)
-            return out.reshape(x.shape[:-1] + (self.dim, self.n_params))
-        n_out = len(self.out_dims)
-        out = nn.Dense(n_out * self.n_params, kernel_init=nn.initializers.zeros)(h)
-        out = out.reshape(x.shape[:-1] + (n_out, self.n_params))
-        full = jnp.zeros(x.shape[:-1] + (self.dim, self.n_params), out.dtype)
-        return full.at[..., np.asarray(self.out_dims), :].set(out)
+        out = nn.Dense(self.n_out * self.n_params, kernel_init=nn.initializers.zeros)(h)
+        return out.reshape(x.shape[:-1] + (self.n_out, self.n_params))
 
 
 def made_masks(dim: int, hidden: Sequence[int]) -> list[np.ndarray]:

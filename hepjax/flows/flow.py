@@ -9,7 +9,8 @@
     z, ld = flow.inverse(params, x, context)           # data -> latent, log|det dz/dx|
     x, ld = flow.forward(params, z, context)           # latent -> data, log|det dx/dz|
 
-Architecture: ``layers`` masked coupling layers (``kind="rqs"``: rational-quadratic splines,
+Architecture: ``layers`` coupling layers (``distrax.SplitCoupling``, alternating halves;
+``kind="rqs"``: rational-quadratic splines,
 ``"affine"``: RealNVP affine) separated by fixed random permutations, or masked
 autoregressive layers (``kind="maf"``, spline transformer). The base density is a standard
 normal in ``dim`` dimensions. Optional fixed ``preprocess`` bijectors (data -> unconstrained,
@@ -125,19 +126,21 @@ def make_flow(
     hidden = tuple(int(h) for h in hidden)
     rng = np.random.default_rng(seed)
     perms = [rng.permutation(dim) for _ in range(layers - 1)]
-    mask = np.arange(dim) < dim // 2  # True = passed through unchanged
-    masks = [mask if i % 2 == 0 else ~mask for i in range(layers)]  # alternate halves (a permutation may be the identity)
+    # coupling layer i passes x[:h] through and transforms x[h:] (even i) or the reverse (odd i, swap),
+    # so both halves are transformed even where a permutation happens to be the identity
+    h = dim // 2
+    swaps = [i % 2 == 1 for i in range(layers)]
     if kind == "maf":
         modules = [MADE(dim=dim, n_params=n_params, hidden=hidden)] * layers
+        n_in = [dim] * layers
     else:
-        modules = [CouplingMLP(dim=dim, n_params=n_params, hidden=hidden, in_dims=tuple(np.flatnonzero(m).tolist()),
-                               out_dims=tuple(np.flatnonzero(~m).tolist())) for m in masks]
+        modules = [CouplingMLP(n_out=h if sw else dim - h, n_params=n_params, hidden=hidden) for sw in swaps]
+        n_in = [dim - h if sw else h for sw in swaps]
 
     def init(key: Array) -> Any:
         keys = jax.random.split(key, layers)
-        x0 = jnp.zeros((1, dim))
         c0 = jnp.zeros((1, context_dim)) if context_dim else None
-        return {"layers": [m.init(k, x0, c0) for m, k in zip(modules, keys)]}
+        return {"layers": [m.init(k, jnp.zeros((1, n)), c0) for m, k, n in zip(modules, keys, n_in)]}
 
     def bijector(params: Any, context: Array | None) -> distrax.Bijector:
         parts: list[distrax.Bijector] = [distrax.Inverse(p) for p in preprocess]
@@ -147,7 +150,7 @@ def make_flow(
             if kind == "maf":
                 parts.append(MaskedAutoregressive(cond, inner, dim))
             else:
-                parts.append(distrax.MaskedCoupling(mask=masks[i], conditioner=cond, bijector=inner))
+                parts.append(distrax.SplitCoupling(split_index=h, event_ndims=1, conditioner=cond, bijector=inner, swap=swaps[i]))
             if i > 0:
                 parts.append(Permutation(perms[i - 1]))
         return distrax.Chain(parts)
