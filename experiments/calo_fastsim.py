@@ -5,7 +5,8 @@ count, seed, energy range and calorimeter config),
 validate the cascade against Grindhammer–Peters, train flow 1 (layer energies) and flow 2
 (normalised voxels), generate showers for the held-out incident energies, and evaluate as
 CaloChallenge does: feature histograms with separation powers, a classifier AUC (flow vs
-cascade, held-out showers) and showers per second at 1, 10 and 100 GeV. To show *what* the
+cascade, held-out showers) and showers per second at 1, 10 and 100 GeV. Each flow's NLL on the
+held-out and on as many training showers (``flow{1,2}_test_nll`` / ``_train_nll``) shows overtraining. To show *what* the
 classifier sees, it is also trained on subsets of its inputs (``classifier_auc_by_input``):
 the CaloChallenge high-level features, the layer energies, and each layer's voxels alone.
 
@@ -40,7 +41,8 @@ from hepjax.fastsim import (
     validate_cascade,
 )
 from hepjax.fastsim.caloflow import CPU_RUNTIME as HOST_RUNTIME  # noqa: F401  (read by `hepjax run`)
-from hepjax.flows import FlowConfig
+from hepjax.fastsim.caloflow import flow_arrays
+from hepjax.flows import FlowConfig, mean_log_prob
 from hepjax.plotting import figure, label, savefig
 from hepjax.train import TrainConfig
 
@@ -133,6 +135,17 @@ def _plot_roc(scores, labels, auc, path: Path) -> None:
     savefig(fig, path)
 
 
+def _held_out_nll(model, p1, p2, train: dict, test: dict) -> dict:
+    """Mean NLL (nats per shower) of each flow on the held-out showers and on as many training
+    showers: a gap between the two is the flow fitting its training sample (overtraining)."""
+    n = len(test["u"])
+    out = {}
+    for name, flow, p, x, c in (("flow1", model.flow1, p1, "u", "c1"), ("flow2", model.flow2, p2, "x2", "c2")):
+        out[f"{name}_test_nll"] = -mean_log_prob(flow, p, test[x], test[c])
+        out[f"{name}_train_nll"] = -mean_log_prob(flow, p, train[x][:n], train[c][:n])
+    return out
+
+
 def run(cfg: RunConfig, workdir: Path) -> dict:
     c: Config = cfg.sections
     workdir = Path(workdir)
@@ -149,6 +162,7 @@ def run(cfg: RunConfig, workdir: Path) -> dict:
     t0 = time.perf_counter()
     p1, p2, info = train_caloflow(model, arrays, c.train1, c.train2, workdir=workdir, key=k_train)
     train_seconds = time.perf_counter() - t0
+    likelihood = _held_out_nll(model, p1, p2, arrays, flow_arrays(model.stats, c.caloflow, e_te, v_te, seed=cfg.seed + 3))
     sampler = make_sampler(model)
     gen = sampler(p1, p2, k_gen, e_te)
     f_gen, f_ref = high_level_features(gen, e_te), high_level_features(v_te, e_te)
@@ -180,5 +194,6 @@ def run(cfg: RunConfig, workdir: Path) -> dict:
         "n_test": int(n_test),
         "reference_sim_seconds": sim_seconds,
         "train_seconds": train_seconds,
+        **likelihood,
         **info,
     }

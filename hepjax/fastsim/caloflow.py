@@ -149,22 +149,30 @@ def build_caloflow(
     if cfg.noise > cfg.threshold:
         raise ValueError(f"caloflow.noise = {cfg.noise} must be <= caloflow.threshold = {cfg.threshold} "
                          "(dequantised empty voxels must fall below the threshold)")
-    rng = np.random.default_rng(seed)
     log_e = np.log(energies)
     stats = {"log_e_range": (float(log_e.min()), float(log_e.max())), "threshold": cfg.threshold}
-    e_layers = dequantise(layer_energies(voxels), cfg.noise, rng)
-    u = encode_layers(e_layers, energies)
-    x2 = normalised_voxels(voxels, cfg.noise, rng)
-    c1 = np.asarray(_context1(jnp.asarray(energies), stats["log_e_range"]))
-    craw = np.concatenate([c1, np.log10(e_layers + 1e-3)], axis=1)
+    e_layers = dequantise(layer_energies(voxels), cfg.noise, np.random.default_rng(seed))
+    craw = np.concatenate([np.asarray(_context1(jnp.asarray(energies), stats["log_e_range"])), np.log10(e_layers + 1e-3)], axis=1)
     stats["ctx2_mean"], stats["ctx2_std"] = craw.mean(0).astype(np.float32), craw.std(0).astype(np.float32) + 1e-3
-    c2 = ((craw - stats["ctx2_mean"]) / stats["ctx2_std"]).astype(np.float32)
-    m1, s1 = _logit_stats(u, cfg.alpha)
-    m2, s2 = _logit_stats(x2, cfg.alpha)
+    arrays = flow_arrays(stats, cfg, energies, voxels, seed=seed)
+    m1, s1 = _logit_stats(arrays["u"], cfg.alpha)
+    m2, s2 = _logit_stats(arrays["x2"], cfg.alpha)
     flow1 = flow_from_config(flow1_cfg, N_LAYERS, context_dim=1, preprocess=(logit(cfg.alpha), standardize(m1, s1)), seed=seed)
     flow2 = flow_from_config(flow2_cfg, N_VOXELS, context_dim=1 + N_LAYERS, preprocess=(logit(cfg.alpha), standardize(m2, s2)), seed=seed + 1)
-    arrays = {"u": u, "c1": c1.astype(np.float32), "x2": x2, "c2": c2}
     return CaloFlow(flow1, flow2, stats, cfg), arrays
+
+
+def flow_arrays(stats: dict, cfg: CaloFlowConfig, energies: np.ndarray, voxels: np.ndarray, *, seed: int) -> dict:
+    """The flows' inputs for showers ``(energies [n] GeV, voxels [n, 368] GeV)`` under fixed
+    preprocessing ``stats``: ``u [n, 5]`` / ``c1 [n, 1]`` (flow 1) and ``x2 [n, 368]`` / ``c2 [n, 6]``
+    (flow 2); empty voxels and layers dequantised with ``seed``. For training showers (from
+    :func:`build_caloflow`) and for held-out ones (their likelihood)."""
+    rng = np.random.default_rng(seed)
+    e_layers = dequantise(layer_energies(voxels), cfg.noise, rng)
+    x2 = normalised_voxels(voxels, cfg.noise, rng)
+    c1 = np.asarray(_context1(jnp.asarray(energies), stats["log_e_range"]), np.float32)
+    c2 = np.asarray(_context2(jnp.asarray(energies), jnp.asarray(e_layers), stats), np.float32)
+    return {"u": encode_layers(e_layers, energies), "c1": c1, "x2": x2, "c2": c2}
 
 
 def train_caloflow(

@@ -117,5 +117,6 @@ def test_experiment_runs_end_to_end(tmp_path):
     for key in ("classifier_auc", "showers_per_s", "reference_showers_per_s", "separation_power", "validation"):
         assert key in metrics
     assert 0.0 <= metrics["classifier_auc"] <= 1.0
+    assert all(np.isfinite(metrics[f"flow{i}_{s}_nll"]) for i in (1, 2) for s in ("train", "test"))
     for png in ("features.png", "classifier_roc.png", "showers_per_second.png", "cascade_vs_grindhammer_peters.png"):
         assert (out / png).stat().st_size > 1000
