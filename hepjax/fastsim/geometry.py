@@ -86,3 +86,34 @@ def voxel_centres() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         rs.append(np.repeat(rc, n_a))
         alphas.append(np.tile(ac, len(rc)))
     return np.concatenate(layers), np.concatenate(rs), np.concatenate(alphas)
+
+
+def symmetry_permutations() -> np.ndarray:
+    """The calorimeter's azimuthal symmetry group as voxel permutations ``[2 * n_alpha, 368]``.
+
+    A photon entering on the axis makes showers whose distribution is invariant under rotations
+    by one angular bin (``2 pi / n_alpha``) and reflections ``alpha -> -alpha``: the dihedral group
+    of order ``2 * n_alpha`` (20 for 10 bins). Row ``g`` maps a shower to its image:
+    ``voxels[:, perms[g]]``: rows ``k < n_alpha`` rotate by ``k`` bins, rows ``n_alpha + k`` rotate
+    by ``k`` bins and then reflect. Row 0 is the identity; layers with one angular bin are
+    unchanged, and every segmented layer turns by the same element. Layer energies, radial
+    profiles, transverse widths and sparsity are invariant; shower centres rotate.
+    """
+    n_a = {a for a in ALPHA_BINS if a > 1}
+    if len(n_a) != 1:
+        raise ValueError(f"segmented layers must share their angular binning, got {ALPHA_BINS}")
+    n_a = n_a.pop()
+    perms = []
+    for reflect in (False, True):
+        for k in range(n_a):
+            idx, offset = [], 0
+            for edges, a in zip(RADIAL_EDGES_MM, ALPHA_BINS):
+                j = np.arange(a)
+                # image bin j holds source bin j - k (rotation), or a - 1 - j - k (then reflection)
+                src = ((a - 1 - j) if reflect else j) if a > 1 else j
+                src = (src - k) % a if a > 1 else src
+                rings = np.arange(len(edges) - 1)[:, None] * a
+                idx.append((offset + rings + src[None, :]).ravel())
+                offset += (len(edges) - 1) * a
+            perms.append(np.concatenate(idx))
+    return np.stack(perms)

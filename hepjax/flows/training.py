@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
@@ -39,11 +39,17 @@ def fit_flow(
     context_val: np.ndarray | None = None,
     params: Any = None,
     eval_every: int = 0,
+    augment: Callable[[jax.Array, jax.Array], jax.Array] | None = None,
 ) -> FitResult:
     """Minimise the mean negative log-likelihood of ``x [n, dim]`` given ``context [n, c]``.
 
     Logs ``nll`` (nats/event) per step and, with ``x_val``, ``val_nll`` every ``eval_every``
     steps and at the end. Raises ``ValueError`` on NaN/Inf in the data or context.
+
+    ``augment(key, x) -> x'`` (optional, pure, jit-traceable) maps each training batch to an
+    equally likely batch, e.g. by a symmetry of the data's distribution; the step's key drives
+    it, so a resumed run sees the same batches. The context is passed unchanged, so ``augment``
+    must leave ``p(context)`` and ``p(x | context)`` invariant.
     """
     x = np.asarray(x, np.float32)
     _finite("x", x)
@@ -55,8 +61,9 @@ def fit_flow(
     if params is None:
         params = flow.init(k_init)
 
-    def loss_fn(p, batch, _key):
-        nll = -jnp.mean(flow.log_prob(p, batch["x"], batch.get("c")))
+    def loss_fn(p, batch, key):
+        xb = batch["x"] if augment is None else augment(key, batch["x"])
+        nll = -jnp.mean(flow.log_prob(p, xb, batch.get("c")))
         return nll, {"nll": nll}
 
     eval_fn = None

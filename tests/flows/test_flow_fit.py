@@ -96,3 +96,25 @@ def test_data_closed_over_in_jit_is_checked_not_traced():
     x_bad = x.at[0, 0].set(jnp.nan)
     with pytest.raises(ValueError, match="NaN"):
         jax.jit(lambda p: flow.log_prob(p, x_bad, c))(params)
+
+
+def test_augment_makes_the_fit_symmetric(tmp_path):
+    # Data with one mode at (+1.5, -1.5): trained through an augmentation that swaps the two
+    # coordinates of a random half of each batch, the flow must learn both mirror modes equally.
+    rng = np.random.default_rng(0)
+    x = (np.array([1.5, -1.5]) + 0.3 * rng.normal(size=(4096, 2))).astype(np.float32)
+
+    def swap(key, xb):
+        flip = jax.random.bernoulli(key, 0.5, (xb.shape[0], 1))
+        return jnp.where(flip, xb[:, ::-1], xb)
+
+    flow = make_flow(2, layers=4, kind="rqs", hidden=(32, 32))
+    cfg = TrainConfig(steps=600, batch_size=256, learning_rate=5e-3, checkpoint_every=0, log_every=100, progress=False)
+    p_aug = fit_flow(flow, x, None, cfg, workdir=tmp_path / "aug", key=jax.random.PRNGKey(0), augment=swap).state.params
+    p_raw = fit_flow(flow, x, None, cfg, workdir=tmp_path / "raw", key=jax.random.PRNGKey(0)).state.params
+    mode, mirror = jnp.array([[1.5, -1.5]]), jnp.array([[-1.5, 1.5]])
+    lp = lambda p, z: float(flow.log_prob(p, z)[0])  # noqa: E731
+    assert abs(lp(p_aug, mode) - lp(p_aug, mirror)) < 0.5  # both modes, equal weight
+    true_peak = np.log(0.5 / (2 * np.pi * 0.3**2))  # half the mass in each mode
+    assert abs(lp(p_aug, mode) - true_peak) < 0.5
+    assert lp(p_raw, mode) - lp(p_raw, mirror) > 5.0  # without it, the mirror mode is absent
