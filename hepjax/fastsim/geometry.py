@@ -109,9 +109,9 @@ def symmetry_permutations() -> np.ndarray:
             idx, offset = [], 0
             for edges, a in zip(RADIAL_EDGES_MM, ALPHA_BINS):
                 j = np.arange(a)
-                # image bin j holds source bin j - k (rotation), or a - 1 - j - k (then reflection)
-                src = ((a - 1 - j) if reflect else j) if a > 1 else j
-                src = (src - k) % a if a > 1 else src
+                # image bin j holds source bin j - k (rotation), or a - 1 - j - k (then reflection);
+                # with one angular bin (a = 1) both are bin 0
+                src = (((a - 1 - j) if reflect else j) - k) % a
                 rings = np.arange(len(edges) - 1)[:, None] * a
                 idx.append((offset + rings + src[None, :]).ravel())
                 offset += (len(edges) - 1) * a
