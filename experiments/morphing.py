@@ -21,8 +21,9 @@ import numpy as np
 from hepjax.config import RunConfig, param, section
 from hepjax.data import cluster_jets, generate
 from hepjax.evaluation import classifier_two_sample_auc
-from hepjax.flows import FlowConfig, standardize
-from hepjax.morphing import OBSERVABLES, chi2_ndf, fit_switched_flow, leading_jet_observables, make_switched_flow, morph
+from hepjax.flows import FlowConfig, mean_log_prob, standardize
+from hepjax.morphing import (OBSERVABLES, chi2_ndf, fit_switched_flow, leading_jet_observables, make_switched_flow, morph,
+                             switch_context)
 from hepjax.plotting import figure, label, savefig
 from hepjax.train import TrainConfig
 
@@ -84,6 +85,11 @@ def run(cfg: RunConfig, workdir: Path) -> dict:
     key = jax.random.PRNGKey(cfg.seed)
     k_fit, k_before, k_after = jax.random.split(key, 3)
     res = fit_switched_flow(flow, sim_tr, data_tr, c.train, workdir=workdir / "flow", key=k_fit)
+    nll = {}  # held-out vs as many training jets per branch: a gap is the flow fitting its sample
+    for name, branch, train, test in (("sim", 0, sim_tr, sim_te), ("data", 1, data_tr, data_te)):
+        for split, x in (("test", test), ("train", train[: len(test)])):
+            nll[f"flow_{name}_{split}_nll"] = -mean_log_prob(flow, res.state.params, x.astype(np.float32),
+                                                             np.asarray(switch_context(branch, len(x))))
     corrected = np.array(jax.jit(lambda p, x: morph(flow, p, x))(res.state.params, sim_te))  # writable copy
     corrected[:, 2] = np.floor(corrected[:, 2]) + 0.5  # multiplicity back to integers (+ 1/2)
     sim_te_i, data_te_i = sim_te.copy(), data_te.copy()
@@ -124,5 +130,6 @@ def run(cfg: RunConfig, workdir: Path) -> dict:
         "n_sim_test": int(len(sim_te)),
         "n_data_test": int(len(data_te)),
         "flow_final_nll": res.history[-1]["nll"] if res.history else float("nan"),
+        **nll,
         "compilations": res.compilations,
     }
