@@ -135,8 +135,7 @@ def make_flow(
     # coordinates and are permuted between every layer.
     h = dim // 2
     swaps = [i % 2 == 1 for i in range(layers)]
-    permuted = [i > 0 and (kind == "maf" or i % 2 == 0) for i in range(layers)]
-    perms = {i: rng.permutation(dim) for i in range(layers) if permuted[i]}
+    perms = {i: rng.permutation(dim) for i in range(1, layers) if kind == "maf" or i % 2 == 0}  # before layer i
     if kind == "maf":
         modules = [MADE(dim=dim, n_params=n_params, hidden=hidden)] * layers
         n_in = [dim] * layers
@@ -158,7 +157,7 @@ def make_flow(
                 parts.append(MaskedAutoregressive(cond, inner, dim))
             else:
                 parts.append(distrax.SplitCoupling(split_index=h, event_ndims=1, conditioner=cond, bijector=inner, swap=swaps[i]))
-            if permuted[i]:
+            if i in perms:
                 parts.append(Permutation(perms[i]))
         return distrax.Chain(parts)
 
