@@ -22,8 +22,8 @@ from hepjax.config import RunConfig, param, section
 from hepjax.data import cluster_jets, generate
 from hepjax.evaluation import classifier_two_sample_auc
 from hepjax.flows import FlowConfig, mean_log_prob, standardize
-from hepjax.morphing import (OBSERVABLES, chi2_ndf, fit_switched_flow, leading_jet_observables, make_switched_flow, morph,
-                             switch_context)
+from hepjax.morphing import (DATA, OBSERVABLES, SIMULATION, chi2_ndf, fit_switched_flow, leading_jet_observables,
+                             make_switched_flow, morph, switch_context)
 from hepjax.plotting import figure, label, savefig
 from hepjax.train import TrainConfig
 
@@ -86,7 +86,7 @@ def run(cfg: RunConfig, workdir: Path) -> dict:
     k_fit, k_before, k_after = jax.random.split(key, 3)
     res = fit_switched_flow(flow, sim_tr, data_tr, c.train, workdir=workdir / "flow", key=k_fit)
     nll = {}  # held-out vs as many training jets per branch: a gap is the flow fitting its sample
-    for name, branch, train, test in (("sim", 0, sim_tr, sim_te), ("data", 1, data_tr, data_te)):
+    for name, branch, train, test in (("sim", SIMULATION, sim_tr, sim_te), ("data", DATA, data_tr, data_te)):
         for split, x in (("test", test), ("train", train[: len(test)])):
             nll[f"flow_{name}_{split}_nll"] = -mean_log_prob(flow, res.state.params, x.astype(np.float32),
                                                              np.asarray(switch_context(branch, len(x))))
