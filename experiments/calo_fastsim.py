@@ -13,6 +13,7 @@ the CaloChallenge high-level features, the layer energies, and each layer's voxe
 Run: ``hepjax run configs/calo_fastsim.yaml`` (under :data:`hepjax.fastsim.caloflow.CPU_RUNTIME`). Compilations: one train step per flow, one
 sampler per batch size.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -83,14 +84,20 @@ def _classifier_inputs(voxels: np.ndarray, energies: np.ndarray) -> np.ndarray:
     return np.concatenate([np.log(energies)[:, None], voxels / energies[:, None]], axis=1)
 
 
-def _input_subsets(f_gen: dict, f_ref: dict, x_gen: np.ndarray, x_ref: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def _input_subsets(
+    f_gen: dict, f_ref: dict, x_gen: np.ndarray, x_ref: np.ndarray
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Named (generated, reference) classifier inputs: high-level features, layer energies, each layer's voxels."""
+
     def stack(f, keys):
         return np.stack([np.log10(f[k] + 1e-3) if k.startswith("E_layer") else f[k] for k in keys], 1)
 
     hl = list(f_ref)
     layers = [k for k in hl if k.startswith("E_layer")]
-    out = {"high_level": (stack(f_gen, hl), stack(f_ref, hl)), "layer_energies": (stack(f_gen, layers), stack(f_ref, layers))}
+    out = {
+        "high_level": (stack(f_gen, hl), stack(f_ref, hl)),
+        "layer_energies": (stack(f_gen, layers), stack(f_ref, layers)),
+    }
     for i, s in enumerate(layer_slices()):
         cols = np.r_[0, 1 + np.arange(s.start, s.stop)]  # log E_inc + the layer's voxels
         out[f"voxels_layer{i}"] = (x_gen[:, cols], x_ref[:, cols])
@@ -149,11 +156,16 @@ def _held_out_nll(model, p1, p2, train: dict, test: dict) -> dict:
 def run(cfg: RunConfig, workdir: Path) -> dict:
     c: Config = cfg.sections
     workdir = Path(workdir)
-    validation = validate_cascade(n_showers=c.evaluation.validation_showers, seed=cfg.seed, cfg=c.calorimeter,
-                                  plot_path=workdir / "cascade_vs_grindhammer_peters.png")
+    validation = validate_cascade(
+        n_showers=c.evaluation.validation_showers,
+        seed=cfg.seed,
+        cfg=c.calorimeter,
+        plot_path=workdir / "cascade_vs_grindhammer_peters.png",
+    )
     d = c.data
-    energies, voxels, sim_seconds = reference_showers(d.n_showers, seed=cfg.seed, low=d.e_min, high=d.e_max,
-                                                      cfg=c.calorimeter, cache_dir=d.cache_dir, progress=True)
+    energies, voxels, sim_seconds = reference_showers(
+        d.n_showers, seed=cfg.seed, low=d.e_min, high=d.e_max, cfg=c.calorimeter, cache_dir=d.cache_dir, progress=True
+    )
     n_test = int(round(c.data.test_fraction * len(energies)))
     e_tr, v_tr, e_te, v_te = energies[n_test:], voxels[n_test:], energies[:n_test], voxels[:n_test]
     model, arrays = build_caloflow(e_tr, v_tr, c.caloflow, c.flow1, c.flow2, seed=cfg.seed)
@@ -162,7 +174,9 @@ def run(cfg: RunConfig, workdir: Path) -> dict:
     t0 = time.perf_counter()
     p1, p2, info = train_caloflow(model, arrays, c.train1, c.train2, workdir=workdir, key=k_train)
     train_seconds = time.perf_counter() - t0
-    likelihood = _held_out_nll(model, p1, p2, arrays, flow_arrays(model.stats, c.caloflow, e_te, v_te, seed=cfg.seed + 3))
+    likelihood = _held_out_nll(
+        model, p1, p2, arrays, flow_arrays(model.stats, c.caloflow, e_te, v_te, seed=cfg.seed + 3)
+    )
     sampler = make_sampler(model)
     gen = sampler(p1, p2, k_gen, e_te)
     f_gen, f_ref = high_level_features(gen, e_te), high_level_features(v_te, e_te)
@@ -175,7 +189,9 @@ def run(cfg: RunConfig, workdir: Path) -> dict:
     by_input = {"voxels": cls["auc"]}
     if c.evaluation.input_subsets:
         for name, (a, b) in _input_subsets(f_gen, f_ref, x_gen, x_ref).items():
-            by_input[name] = classifier_two_sample_auc(a, b, key=k_cls, train_cfg=c.classifier, workdir=workdir / f"classifier_{name}")["auc"]
+            by_input[name] = classifier_two_sample_auc(
+                a, b, key=k_cls, train_cfg=c.classifier, workdir=workdir / f"classifier_{name}"
+            )["auc"]
     timing = _timing(c, sampler, p1, p2, cfg.seed)
     _plot_timing(timing, workdir / "showers_per_second.png")
     t100 = timing.get("100", next(iter(timing.values())))

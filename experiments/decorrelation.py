@@ -28,6 +28,7 @@ finished runs are read back from their checkpoints.
 
 Run: ``hepjax run configs/decorrelation.yaml``.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -74,8 +75,13 @@ from hepjax.train import ArrayDataset, TrainConfig, fit, split
 log = logging.getLogger(__name__)
 
 METHODS = ("none", "disco", "mode0", "mode1", "adversarial")
-NAMES = {"none": "no decorrelation", "disco": "DisCo", "mode0": "MoDe[0]", "mode1": "MoDe[1]",
-         "adversarial": "adversary"}
+NAMES = {
+    "none": "no decorrelation",
+    "disco": "DisCo",
+    "mode0": "MoDe[0]",
+    "mode1": "MoDe[1]",
+    "adversarial": "adversary",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,11 +165,22 @@ def build_dataset(c: DataConfig, seed: int) -> dict:
     (5 Δη, 5 Δφ: EdgeConv's first kNN coordinates), ``weights [N, M]`` (0/1: reconstructed),
     ``jet [N, 2]`` (pT, mass; GeV), ``label [N]`` (1: W), ``mass [N]`` (GeV, detector level).
     """
-    kw = {"radius": c.jet_radius, "pt_min": c.jet_pt_min, "pt_max": c.jet_pt_max, "eta_max": c.jet_eta_max,
-          "max_constituents": c.max_constituents, "workers": c.workers}
+    kw = {
+        "radius": c.jet_radius,
+        "pt_min": c.jet_pt_min,
+        "pt_max": c.jet_pt_max,
+        "eta_max": c.jet_eta_max,
+        "max_constituents": c.max_constituents,
+        "workers": c.workers,
+    }
     sig = [jet_constituents("boosted_w", n, s, want_pdg=24, **kw) for n, s in zip(c.signal_events, c.signal_seeds)]
-    bkg = jet_constituents("qcd_dijet", c.background_events, c.background_seed,
-                           settings=qcd_settings(c.qcd_pthat_min, c.qcd_pthat_max), **kw)
+    bkg = jet_constituents(
+        "qcd_dijet",
+        c.background_events,
+        c.background_seed,
+        settings=qcd_settings(c.qcd_pthat_min, c.qcd_pthat_max),
+        **kw,
+    )
     cons = Particles(*(np.concatenate(parts) for parts in zip(*sig, bkg)))
     n_sig = sum(len(s.pt) for s in sig)
     labels = np.r_[np.ones(n_sig), np.zeros(len(bkg.pt))].astype(np.float32)
@@ -171,8 +188,14 @@ def build_dataset(c: DataConfig, seed: int) -> dict:
     feats, weights, jet = (np.asarray(a) for a in constituent_features(reco))
     mass = jet[:, 1]
     keep = (mass >= c.mass_min) & (mass <= c.mass_max)
-    data = {"feats": feats[keep], "points": feats[keep][..., ETA_PHI], "weights": weights[keep], "jet": jet[keep],
-            "label": labels[keep], "mass": mass[keep]}
+    data = {
+        "feats": feats[keep],
+        "points": feats[keep][..., ETA_PHI],
+        "weights": weights[keep],
+        "jet": jet[keep],
+        "label": labels[keep],
+        "mass": mass[keep],
+    }
     n_s, n_b = int(data["label"].sum()), int((1 - data["label"]).sum())
     if min(n_s, n_b) < 20:
         raise ValueError(f"only {n_s} signal and {n_b} background jets pass the selection; raise data.*_events")
@@ -292,8 +315,12 @@ def evaluate(scores: np.ndarray, labels: np.ndarray, mass: np.ndarray, edges: np
     sig = labels > 0.5
     r50 = rejection(scores[sig], scores[~sig], eff=0.5)
     ijsd = inverse_jsd(scores[sig], scores[~sig], mass[~sig], edges=edges, eff=0.5)
-    return {"r50": _finite(r50), "inv_jsd": _finite(ijsd), "auc": float(roc_auc(scores, labels)),
-            "eps_b_at_eps_s_50": float(1.0 / r50) if np.isfinite(r50) and r50 > 0 else 0.0}
+    return {
+        "r50": _finite(r50),
+        "inv_jsd": _finite(ijsd),
+        "auc": float(roc_auc(scores, labels)),
+        "eps_b_at_eps_s_50": float(1.0 / r50) if np.isfinite(r50) and r50 > 0 else 0.0,
+    }
 
 
 def _finite(x: float) -> float | None:
@@ -343,30 +370,44 @@ def run(cfg: RunConfig, workdir: Path) -> dict:
         sample = {k: v[:2] for k, v in train.items()}
         params = {"tagger": init_fn(k_init, sample)}
         if method == "adversarial":
-            params["adversary"] = init_adversary(k_adv, n_components=c.scan.adversary_components,
-                                                 hidden=c.scan.adversary_hidden)
+            params["adversary"] = init_adversary(
+                k_adv, n_components=c.scan.adversary_components, hidden=c.scan.adversary_hidden
+            )
         loss_fn = make_loss(method, lam, apply_fn, c, mass_scale)
         source = WithStep(ArrayDataset(train, batch_size, cfg.seed))
-        result = fit(loss_fn, params, source, tcfg, workdir=workdir / "runs" / f"{method}_lam{lam:g}", key=k_train,
-                     plot_keys=("loss", "bce", "penalty"))
+        result = fit(
+            loss_fn,
+            params,
+            source,
+            tcfg,
+            workdir=workdir / "runs" / f"{method}_lam{lam:g}",
+            key=k_train,
+            plot_keys=("loss", "bce", "penalty"),
+        )
         scores = predict(apply_fn, result.state.params["tagger"], test)
         all_scores[(method, lam)] = scores
         rec = {"lambda": lam, **evaluate(scores, test["label"], test["mass"], edges)}
         m_bkg = test["mass"][test["label"] < 0.5]
-        rec["inv_jsd_random_cut"] = _finite(random_cut_inv_jsd(m_bkg, rec["eps_b_at_eps_s_50"], edges,
-                                                               c.scan.random_cut_draws, cfg.seed))
+        rec["inv_jsd_random_cut"] = _finite(
+            random_cut_inv_jsd(m_bkg, rec["eps_b_at_eps_s_50"], edges, c.scan.random_cut_draws, cfg.seed)
+        )
         rec["final_bce"] = result.history[-1]["bce"] if result.history else None
         rec["train_s"] = time.perf_counter() - t_run
         runs[method].append(rec)
-        msg = (f"{NAMES[method]:>16s} λ={lam:<6g} R50={_fmt(rec['r50'])} 1/JSD={_fmt(rec['inv_jsd'])} "
-               f"(random-cut limit {_fmt(rec['inv_jsd_random_cut'])}) AUC={rec['auc']:.3f} [{rec['train_s']:.0f} s]")
+        msg = (
+            f"{NAMES[method]:>16s} λ={lam:<6g} R50={_fmt(rec['r50'])} 1/JSD={_fmt(rec['inv_jsd'])} "
+            f"(random-cut limit {_fmt(rec['inv_jsd_random_cut'])}) AUC={rec['auc']:.3f} [{rec['train_s']:.0f} s]"
+        )
         bar.write(msg) if not bar.disable else print(msg, file=sys.stderr)
 
     metrics: dict[str, Any] = {
-        "n_train_jets": len(train["label"]), "n_test_signal": int(test["label"].sum()),
-        "n_test_background": int((1 - test["label"]).sum()), "model": c.model.kind,
+        "n_train_jets": len(train["label"]),
+        "n_test_signal": int(test["label"].sum()),
+        "n_test_background": int((1 - test["label"]).sum()),
+        "model": c.model.kind,
         "mass_edges_gev": [float(edges[0]), float(edges[-1]), int(len(edges) - 1)],
-        "target_inv_jsd": c.scan.target_inv_jsd, "runs": runs,
+        "target_inv_jsd": c.scan.target_inv_jsd,
+        "runs": runs,
     }
     ref = runs.get("none", [])
     r50_ref = ref[0]["r50"] if ref else None
@@ -387,8 +428,13 @@ def run(cfg: RunConfig, workdir: Path) -> dict:
     m_bkg = test["mass"][test["label"] < 0.5]
     for m in c.scan.methods:
         lam = _showcase(runs[m], c.scan.target_inv_jsd)
-        _sculpting_plot(workdir / f"sculpting_{m}.png", all_scores[(m, lam)][test["label"] < 0.5], m_bkg, edges,
-                        f"{NAMES[m]}" + (f", λ = {lam:g}" if m != "none" else ""))
+        _sculpting_plot(
+            workdir / f"sculpting_{m}.png",
+            all_scores[(m, lam)][test["label"] < 0.5],
+            m_bkg,
+            edges,
+            f"{NAMES[m]}" + (f", λ = {lam:g}" if m != "none" else ""),
+        )
     return metrics
 
 

@@ -9,6 +9,7 @@ parameter: the "sensitivity" of the tagger to each resolution and efficiency fig
 
 Compilations: one train step (fixed batch shape), one evaluation, one sensitivity gradient.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -59,9 +60,19 @@ class Config:
 # --------------------------------------------------------------------------------------------
 def _jets(process: str, settings: tuple[str, ...], want: int | None, c: DataConfig, seed: int) -> Particles:
     """Constituents ``[n_jets, max_constituents]`` of jets in the pT/η window (W-matched if ``want``)."""
-    return jet_constituents(process, c.n_events, seed, settings=settings, want_pdg=want, radius=c.jet_radius,
-                            pt_min=c.jet_pt_min, pt_max=c.jet_pt_max, eta_max=c.jet_eta_max,
-                            max_constituents=c.max_constituents, workers=c.workers)
+    return jet_constituents(
+        process,
+        c.n_events,
+        seed,
+        settings=settings,
+        want_pdg=want,
+        radius=c.jet_radius,
+        pt_min=c.jet_pt_min,
+        pt_max=c.jet_pt_max,
+        eta_max=c.jet_eta_max,
+        max_constituents=c.max_constituents,
+        workers=c.workers,
+    )
 
 
 def _dataset(c: DataConfig, seed: int) -> dict:
@@ -122,8 +133,15 @@ def run(cfg, workdir: Path) -> dict:
 
     batch_size = min(c.train.batch_size, len(train["label"]))
     tcfg = dataclasses.replace(c.train, batch_size=batch_size)
-    result = fit(loss_fn, params, ArrayDataset(train, batch_size, cfg.seed), tcfg, workdir=workdir,
-                 key=k_train, plot_keys=("loss", "accuracy"))
+    result = fit(
+        loss_fn,
+        params,
+        ArrayDataset(train, batch_size, cfg.seed),
+        tcfg,
+        workdir=workdir,
+        key=k_train,
+        plot_keys=("loss", "accuracy"),
+    )
     params = result.state.params
 
     # Evaluation with exact (hard) detector cuts on held-out jets.

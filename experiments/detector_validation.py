@@ -13,6 +13,7 @@ the number of ``smear`` compilations.
 
 Run: ``hepjax run configs/detector_validation.yaml`` (tiny: ``sample.n_events=10``).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -80,21 +81,36 @@ def _resolution_plots(p: Particles, r, params, cfg: SmearCfg, workdir: Path) -> 
     for row, (code, name) in enumerate(((CHARGED_HADRON, "charged hadrons"), (ELECTRON, "electrons"), (MUON, "muons"))):
         sel = m & (sp == code)
         x, w, err = val.binned_width(pt[sel], curv[sel], edges)
-        curves.append(dict(x=x, width=w, err=err, x_line=x_line, line=val.param_curve(params, "tracker", x_line, 0.25, row), label=name))
+        curves.append(
+            dict(
+                x=x,
+                width=w,
+                err=err,
+                x_line=x_line,
+                line=val.param_curve(params, "tracker", x_line, 0.25, row),
+                label=name,
+            )
+        )
         ok = np.isfinite(w)
         if ok.any():
             ratio = w[ok] / val.param_curve(params, "tracker", x[ok], 0.25, row)
             out[f"tracker_res_ratio_{name.split()[-1]}"] = float(np.median(ratio))
-    val.plot_resolution(curves, workdir / "resolution_tracker.png", xlabel=r"$p_T$ [GeV]", ylabel=r"$\sigma(p_T)/p_T$ (curvature)")
+    val.plot_resolution(
+        curves, workdir / "resolution_tracker.png", xlabel=r"$p_T$ [GeV]", ylabel=r"$\sigma(p_T)/p_T$ (curvature)"
+    )
     edges = np.geomspace(1.0, 1000.0, cfg.n_bins + 1)
     x_line = np.geomspace(1.0, 1000.0, 100)
     curves = []
-    for kind, codes, field, name in (("ecal", (PHOTON,), "ecal_e", "ECAL photons"),
-                                     ("hcal", (CHARGED_HADRON, NEUTRAL_HADRON), "hcal_e", "HCAL hadrons")):
+    for kind, codes, field, name in (
+        ("ecal", (PHOTON,), "ecal_e", "ECAL photons"),
+        ("hcal", (CHARGED_HADRON, NEUTRAL_HADRON), "hcal_e", "HCAL hadrons"),
+    ):
         sel = m & np.isin(sp, codes)
         rel = np.asarray(getattr(r, field), np.float64)[sel] / e_true[sel] - 1.0
         x, w, err = val.binned_width(e_true[sel], rel, edges)
-        curves.append(dict(x=x, width=w, err=err, x_line=x_line, line=val.param_curve(params, kind, x_line, 0.25), label=name))
+        curves.append(
+            dict(x=x, width=w, err=err, x_line=x_line, line=val.param_curve(params, kind, x_line, 0.25), label=name)
+        )
         ok = np.isfinite(w)
         if ok.any():
             out[f"{kind}_res_ratio"] = float(np.median(w[ok] / val.param_curve(params, kind, x[ok], 0.25)))
@@ -111,9 +127,17 @@ def _efficiency_plot(p: Particles, r, params, cfg: SmearCfg, workdir: Path) -> d
     for name, lo, hi, centre in (("barrel |η|<1.5", 0.0, 1.5, 0.75), ("endcap 1.5<|η|<2.5", 1.5, 2.5, 2.0)):
         sel = p.mask & (sp == CHARGED_HADRON) & (np.abs(p.eta) >= lo) & (np.abs(p.eta) < hi)
         x, f, err = val.binned_fraction(p.pt[sel], mask[sel], edges)
-        curves.append(dict(x=x, eff=f, err=err, x_line=x_line, label=name,
-                           hard=val.param_efficiency(params, x_line, centre, 0, hard=True),
-                           soft=val.param_efficiency(params, x_line, centre, 0, hard=False)))
+        curves.append(
+            dict(
+                x=x,
+                eff=f,
+                err=err,
+                x_line=x_line,
+                label=name,
+                hard=val.param_efficiency(params, x_line, centre, 0, hard=True),
+                soft=val.param_efficiency(params, x_line, centre, 0, hard=False),
+            )
+        )
         hi_pt = sel & (p.pt > 1.0)
         if hi_pt.any():
             out[f"track_eff_plateau_{'barrel' if lo == 0 else 'endcap'}"] = float(mask[hi_pt].mean())
@@ -140,7 +164,9 @@ def _calo_display(r, params, event: int, workdir: Path) -> None:
     savefig(fig, workdir / "calo_cells.png")
 
 
-def _event_display(p: Particles, event: int, geometry: TrackerGeometry, seed: int, min_pt: float, workdir: Path) -> dict:
+def _event_display(
+    p: Particles, event: int, geometry: TrackerGeometry, seed: int, min_pt: float, workdir: Path
+) -> dict:
     one = Particles(*(x[event] for x in p))
     one = one._replace(mask=one.mask & (one.pt >= min_pt))
     t0 = time.perf_counter()
@@ -151,8 +177,13 @@ def _event_display(p: Particles, event: int, geometry: TrackerGeometry, seed: in
     for ax, (x, y, xl, yl) in ((a1, (hits.x, hits.y, "x [mm]", "y [mm]")), (a2, (hits.z, hits.r, "z [mm]", "r [mm]"))):
         for pid in np.unique(hits.particle_id[sig]):  # hits are sorted by particle, then along the trajectory
             h = hits.particle_id == pid
-            ax.plot(np.r_[0.0, x[h]] if ax is a1 else np.r_[one.vz[pid], x[h]], np.r_[0.0, y[h]],
-                    color=f"C{pid % 10}", lw=0.4, alpha=0.6)
+            ax.plot(
+                np.r_[0.0, x[h]] if ax is a1 else np.r_[one.vz[pid], x[h]],
+                np.r_[0.0, y[h]],
+                color=f"C{pid % 10}",
+                lw=0.4,
+                alpha=0.6,
+            )
         ax.scatter(x[sig], y[sig], c=[f"C{i % 10}" for i in hits.particle_id[sig]], s=4, label="particle hits")
         ax.scatter(x[~sig], y[~sig], c="grey", marker="x", s=6, label="noise hits")
         ax.set_xlabel(xl)
@@ -166,8 +197,11 @@ def _event_display(p: Particles, event: int, geometry: TrackerGeometry, seed: in
     a1.set_aspect("equal")
     a1.legend(fontsize=9, loc="upper right")
     savefig(fig, workdir / "event_display.png")
-    return {"display_hits": int(hits.n), "display_charged_particles": int(np.sum(one.mask & (one.charge != 0))),
-            "tracker_hits_per_s": float(hits.n / max(dt, 1e-9))}
+    return {
+        "display_hits": int(hits.n),
+        "display_charged_particles": int(np.sum(one.mask & (one.charge != 0))),
+        "tracker_hits_per_s": float(hits.n / max(dt, 1e-9)),
+    }
 
 
 def _jet_response(p: Particles, det: Particles, jcfg: JetConfig, workdir: Path) -> dict:
@@ -193,8 +227,11 @@ def _jet_response(p: Particles, det: Particles, jcfg: JetConfig, workdir: Path) 
     savefig(fig, workdir / "jets.png")
     if resp.size == 0:
         return {"jet_matched": 0}
-    return {"jet_matched": int(resp.size), "jet_response_median": float(np.median(resp)),
-            "jet_response_iqr_over_1p349": float(np.subtract(*np.percentile(resp, [75, 25])) / 1.349)}
+    return {
+        "jet_matched": int(resp.size),
+        "jet_response_median": float(np.median(resp)),
+        "jet_response_iqr_over_1p349": float(np.subtract(*np.percentile(resp, [75, 25])) / 1.349),
+    }
 
 
 def run(cfg: RunConfig, workdir: Path) -> dict:
@@ -215,9 +252,14 @@ def run(cfg: RunConfig, workdir: Path) -> dict:
     pull = val.pulls(p, reco)
     fits = {k: val.fit_gaussian(v) for k, v in pull.items()}
     val.plot_pulls(pull, fits, workdir / "pulls.png")
-    metrics = {"n_events": int(p.pt.shape[0]), "max_particles": int(p.pt.shape[1]), "n_particles": int(p.mask.sum()),
-               "generation_s": round(t_gen, 3), "smear_first_call_s": round(t_smear, 3),
-               "smear_compilations": int(_smear_jit._cache_size())}
+    metrics = {
+        "n_events": int(p.pt.shape[0]),
+        "max_particles": int(p.pt.shape[1]),
+        "n_particles": int(p.mask.sum()),
+        "generation_s": round(t_gen, 3),
+        "smear_first_call_s": round(t_smear, 3),
+        "smear_compilations": int(_smear_jit._cache_size()),
+    }
     for k, f in fits.items():
         metrics[f"pull_mean_{k}"] = f["mean"]
         metrics[f"pull_width_{k}"] = f["width"]

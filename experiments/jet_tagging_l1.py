@@ -15,6 +15,7 @@ activations by default). Each trained model sits in ``<run>/<name>/`` with its c
 Compilations: one train step per model (fixed batch), one eval per model; C simulation: one g++
 build per export.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -61,13 +62,18 @@ class QatCfg:
     result_type: str = param("ap_fixed<16,6,AP_RND,AP_SAT>", doc="hidden Dense results (before ReLU)")
     logit_type: str = param("ap_fixed<12,5,AP_RND,AP_SAT>", doc="output Dense (softmax input)")
     sparsity: float = param(0.0, ge=0.0, lt=1.0, doc="magnitude-pruning target")
-    layers: tuple[LayerQat, ...] = param((), doc="per-layer overrides, e.g. [{name: dense_0, weight_bits: 8, weight_integer: 2}]")
+    layers: tuple[LayerQat, ...] = param(
+        (), doc="per-layer overrides, e.g. [{name: dense_0, weight_bits: 8, weight_integer: 2}]"
+    )
 
 
 @dataclasses.dataclass(frozen=True)
 class ExportCfg:
     enabled: bool = param(True)
-    ptq_precision: str = param("ap_fixed<16,6,AP_RND,AP_SAT>", doc="hls4ml type of the float model (post-training quantization); hls4ml's plain ap_fixed<16,6> truncates (AP_TRN) and wraps")
+    ptq_precision: str = param(
+        "ap_fixed<16,6,AP_RND,AP_SAT>",
+        doc="hls4ml type of the float model (post-training quantization); hls4ml's plain ap_fixed<16,6> truncates (AP_TRN) and wraps",
+    )
     reuse_factor: int = param(1, ge=1)
     io_type: str = param("parallel", choices=("parallel", "stream"))
 
@@ -88,7 +94,9 @@ def make_jets(cfg: DataCfg, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
     label_of = {**{q: 0 for q in (1, 2, 3, 4, 5)}, 21: 1, 24: 2, 23: 3, 6: 4}
     feats, labels = [], []
-    for i, (proc, settings) in enumerate((("qcd_dijet", qcd_settings(300.0, 600.0)), ("boosted_w", ()), ("boosted_z", ()), ("boosted_top", ()))):
+    for i, (proc, settings) in enumerate(
+        (("qcd_dijet", qcd_settings(300.0, 600.0)), ("boosted_w", ()), ("boosted_z", ()), ("boosted_top", ()))
+    ):
         s = generate(proc, cfg.n_events, seed + 101 * i, settings=settings, workers=cfg.workers, progress=False)
         jets = cluster_jets(s.particles, R=0.8, ptmin=cfg.jet_ptmin, max_jets=2, max_constituents=cfg.max_constituents)
         lab = np.abs(match_jets_to_partons(jets, s.partons, dr=0.8))
@@ -122,8 +130,16 @@ def _train(model, x, y, tcfg: TrainConfig, workdir: Path, key, sparsity: float, 
         from hepjax.hls.prune import magnitude_pruning
 
         opt = optax.chain(opt, magnitude_pruning(sparsity, begin_step=tcfg.steps // 5, end_step=(4 * tcfg.steps) // 5))
-    res = fit(loss_fn, params, ArrayDataset({"x": x, "y": y}, tcfg.batch_size, seed=seed), tcfg,
-              workdir=workdir, key=key, optimizer=opt, plot_keys=("loss", "acc"))
+    res = fit(
+        loss_fn,
+        params,
+        ArrayDataset({"x": x, "y": y}, tcfg.batch_size, seed=seed),
+        tcfg,
+        workdir=workdir,
+        key=key,
+        optimizer=opt,
+        plot_keys=("loss", "acc"),
+    )
     return jax.device_get(res.state.params), res
 
 
@@ -142,9 +158,18 @@ def qat_model_types(q: QatCfg, n_layers: int, *, source: str = "") -> dict:
     from hepjax.hls.models import qat_types
 
     check_layer_names(q.layers, dense_names(n_layers), source=source)
-    return qat_types(n_layers, input_type=q.input_type, weight_bits=q.weight_bits, integer_bits=q.weight_integer, result_type=q.result_type,
-                     activation_bits=q.activation_bits, activation_integer=q.activation_integer, output_type=q.logit_type,
-                     layers=q.layers, source=source)
+    return qat_types(
+        n_layers,
+        input_type=q.input_type,
+        weight_bits=q.weight_bits,
+        integer_bits=q.weight_integer,
+        result_type=q.result_type,
+        activation_bits=q.activation_bits,
+        activation_integer=q.activation_integer,
+        output_type=q.logit_type,
+        layers=q.layers,
+        source=source,
+    )
 
 
 def run(cfg, workdir: Path) -> dict:
@@ -168,22 +193,52 @@ def run(cfg, workdir: Path) -> dict:
         "float": TriggerMLP(features, output_activation="softmax"),
         "qat": TriggerMLP(features, output_activation="softmax", **types),
     }
-    metrics: dict = {"n_jets_train": len(x_tr), "n_jets_test": len(x_te), "weight_type": w,
-                     "qat_weight_types": list(types["weight_types"]), "qat_activation_types": list(types["activation_types"])}
+    metrics: dict = {
+        "n_jets_train": len(x_tr),
+        "n_jets_test": len(x_te),
+        "weight_type": w,
+        "qat_weight_types": list(types["weight_types"]),
+        "qat_activation_types": list(types["activation_types"]),
+    }
     key = jax.random.PRNGKey(cfg.seed)
     trained = {}
     for i, (name, model) in enumerate(models.items()):
-        params, res = _train(model, x_tr, y_tr, c.train, workdir / name, jax.random.fold_in(key, i), q.sparsity if name == "qat" else 0.0, cfg.seed + i)
+        params, res = _train(
+            model,
+            x_tr,
+            y_tr,
+            c.train,
+            workdir / name,
+            jax.random.fold_in(key, i),
+            q.sparsity if name == "qat" else 0.0,
+            cfg.seed + i,
+        )
         trained[name] = params
         metrics[f"accuracy_{name}"] = _accuracy(model, params, x_te, y_te)
         metrics[f"compilations_{name}"] = res.compilations
         prec = c.export.ptq_precision
-        save_export_spec(workdir / name, model, (x.shape[1],), x_te, y_val=y_te, default_precision=prec,
-                         note=f"jet tagger ({name}); inputs standardised with {workdir / 'standardisation.json'}")
+        save_export_spec(
+            workdir / name,
+            model,
+            (x.shape[1],),
+            x_te,
+            y_val=y_te,
+            default_precision=prec,
+            note=f"jet tagger ({name}); inputs standardised with {workdir / 'standardisation.json'}",
+        )
     if c.export.enabled:
         for name, model in models.items():
-            rep = export_model(model, {"params": trained[name]}, (x.shape[1],), x_te, workdir / name / "hls4ml_prj", y_val=y_te,
-                               reuse_factor=c.export.reuse_factor, io_type=c.export.io_type, default_precision=c.export.ptq_precision)
+            rep = export_model(
+                model,
+                {"params": trained[name]},
+                (x.shape[1],),
+                x_te,
+                workdir / name / "hls4ml_prj",
+                y_val=y_te,
+                reuse_factor=c.export.reuse_factor,
+                io_type=c.export.io_type,
+                default_precision=c.export.ptq_precision,
+            )
             a = rep["agreement"]
             metrics[f"{name}_argmax_agreement"] = a["argmax_agreement"]
             metrics[f"{name}_bit_mismatches"] = a["bit_mismatches"]
@@ -210,7 +265,7 @@ def _plot(models, trained, x, y, workdir: Path) -> None:
         for k, cls in enumerate(CLASSES):
             s = p[:, k]
             order = np.argsort(-s)
-            t = (y[order] == k)
+            t = y[order] == k
             tpr = np.cumsum(t) / max(t.sum(), 1)
             fpr = np.cumsum(~t) / max((~t).sum(), 1)
             ax.plot(tpr, np.maximum(fpr, 1e-4), ls, label=f"{cls} ({name})")

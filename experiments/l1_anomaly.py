@@ -20,6 +20,7 @@ Metrics: ROC AUC per signal and TPR at the lowest FPR the background test sample
 (``1 / n_background_test``, reported as ``fpr_floor``), for the JAX models and for the scores
 computed from the C-simulation outputs. Compilations: one train step and one eval per model.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -43,7 +44,9 @@ SIGNALS = ("scalar_4l", "leptoquark", "charged_higgs", "h_tautau")
 
 @dataclasses.dataclass(frozen=True)
 class DataCfg:
-    background: tuple[int, int, int, int] = param((6000, 4000, 1500, 500), doc="events of w_lnu, qcd_dijet, z_ll, ttbar")
+    background: tuple[int, int, int, int] = param(
+        (6000, 4000, 1500, 500), doc="events of w_lnu, qcd_dijet, z_ll, ttbar"
+    )
     n_signal: int = param(1000, ge=10, doc="events per signal process")
     train_fraction: float = param(0.5, gt=0.0, lt=1.0, doc="of the background; the rest is the test sample")
     workers: int = param(2, ge=1)
@@ -65,8 +68,11 @@ class QatCfg:
     activation_bits: int = param(8, ge=2, le=16)
     activation_integer: int = param(4)
     result_type: str = param("ap_fixed<16,6,AP_RND,AP_SAT>")
-    layers: tuple[LayerQat, ...] = param((), doc="per-layer overrides named <model>/dense_<i> (ae/..., vae/encoder/..., vae/decoder/...), "
-                                                  "e.g. [{name: ae/dense_0, weight_bits: 6}]")
+    layers: tuple[LayerQat, ...] = param(
+        (),
+        doc="per-layer overrides named <model>/dense_<i> (ae/..., vae/encoder/..., vae/decoder/...), "
+        "e.g. [{name: ae/dense_0, weight_bits: 6}]",
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,7 +129,7 @@ def roc(bg: np.ndarray, sig: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]
     from scipy.stats import rankdata
 
     r = rankdata(s)
-    auc = (r[len(bg):].sum() - len(sig) * (len(sig) + 1) / 2) / (len(bg) * len(sig))
+    auc = (r[len(bg) :].sum() - len(sig) * (len(sig) + 1) / 2) / (len(bg) * len(sig))
     return fpr, tpr, float(auc)
 
 
@@ -157,7 +163,12 @@ def run(cfg, workdir: Path) -> dict:
     c: Config = cfg.sections
     workdir = Path(workdir)
     q, m = c.qat, c.model
-    check_layer_names(q.layers, [n for _, k, p in _networks(m, cfg.source) for n in dense_names(k, p)], source=cfg.source, max_weight_bits=8)
+    check_layer_names(
+        q.layers,
+        [n for _, k, p in _networks(m, cfg.source) for n in dense_names(k, p)],
+        source=cfg.source,
+        max_weight_bits=8,
+    )
     ev = {k: preprocess(v) for k, v in make_events(c.data, cfg.seed).items()}
     rng = np.random.default_rng(cfg.seed)
     bg = np.concatenate([ev[p] for p in ("w_lnu", "qcd_dijet", "z_ll", "ttbar")])
@@ -173,14 +184,27 @@ def run(cfg, workdir: Path) -> dict:
 
     def mlp(widths, prefix):
         n = len(widths)
-        t = qat_types(n, input_type=q.input_type, weight_bits=q.weight_bits, integer_bits=q.weight_integer, result_type=q.result_type,
-                      activation_bits=q.activation_bits, activation_integer=q.activation_integer, layers=q.layers, prefix=prefix,
-                      source=cfg.source)
+        t = qat_types(
+            n,
+            input_type=q.input_type,
+            weight_bits=q.weight_bits,
+            integer_bits=q.weight_integer,
+            result_type=q.result_type,
+            activation_bits=q.activation_bits,
+            activation_integer=q.activation_integer,
+            layers=q.layers,
+            prefix=prefix,
+            source=cfg.source,
+        )
         return TriggerMLP(tuple(widths), **t)
 
     enc_ae = (*m.hidden, m.latent, *reversed(m.hidden), d)
-    metrics: dict = {"n_background_train": len(x_tr), "n_background_test": len(x_te),
-                     "fpr_floor": 1.0 / len(x_te), "weight_type": f"ap_fixed<{q.weight_bits},{q.weight_integer},AP_RND,AP_SAT>"}
+    metrics: dict = {
+        "n_background_train": len(x_tr),
+        "n_background_test": len(x_te),
+        "fpr_floor": 1.0 / len(x_te),
+        "weight_type": f"ap_fixed<{q.weight_bits},{q.weight_integer},AP_RND,AP_SAT>",
+    }
     key = jax.random.PRNGKey(cfg.seed)
     scores, firmware = {}, {}
     for i, kind in enumerate(m.kinds):
@@ -208,15 +232,28 @@ def run(cfg, workdir: Path) -> dict:
             fw_model, fw_path = enc, ("encoder",)
         else:
             raise ValueError(f"model.kinds: unknown kind {kind!r} (use ae, vae)")
-        res = fit(loss_fn, params, ArrayDataset({"x": x_tr}, c.train.batch_size, seed=cfg.seed + i), c.train,
-                  workdir=workdir / kind, key=jax.random.fold_in(key, 100 + i), plot_keys=("loss",))
+        res = fit(
+            loss_fn,
+            params,
+            ArrayDataset({"x": x_tr}, c.train.batch_size, seed=cfg.seed + i),
+            c.train,
+            workdir=workdir / kind,
+            key=jax.random.fold_in(key, 100 + i),
+            plot_keys=("loss",),
+        )
         p = jax.device_get(res.state.params)
         fw_params = p
         for k in fw_path:
             fw_params = fw_params[k]
         firmware[kind] = (fw_model, {"params": fw_params})
-        save_export_spec(workdir / kind, fw_model, (d,), x_te, params_path=fw_path,
-                         note=f"L1 anomaly {kind}: inputs preprocessed by hepjax.hls.l1_inputs.preprocess and {workdir / 'standardisation.json'}")
+        save_export_spec(
+            workdir / kind,
+            fw_model,
+            (d,),
+            x_te,
+            params_path=fw_path,
+            note=f"L1 anomaly {kind}: inputs preprocessed by hepjax.hls.l1_inputs.preprocess and {workdir / 'standardisation.json'}",
+        )
         metrics[f"compilations_{kind}"] = res.compilations
         fn = jax.jit(lambda v, a, fw_model=fw_model: fw_model.apply(v, a))
         score = lambda a, kind=kind, fn=fn: _score(kind, np.asarray(fn(firmware[kind][1], a)), a, m.latent)
@@ -226,8 +263,15 @@ def run(cfg, workdir: Path) -> dict:
         _summarise(metrics, kind, sc, len(x_te))
     if c.export.enabled:
         for kind, (fw_model, v) in firmware.items():
-            rep = export_model(fw_model, v, (d,), np.concatenate([x_te, *sig.values()]), workdir / kind / "hls4ml_prj",
-                               reuse_factor=c.export.reuse_factor, io_type=c.export.io_type)
+            rep = export_model(
+                fw_model,
+                v,
+                (d,),
+                np.concatenate([x_te, *sig.values()]),
+                workdir / kind / "hls4ml_prj",
+                reuse_factor=c.export.reuse_factor,
+                io_type=c.export.io_type,
+            )
             a = rep["agreement"]
             metrics[f"{kind}_bit_mismatches"] = a["bit_mismatches"]
             metrics[f"{kind}_export_inputs"] = a["n_inputs"]

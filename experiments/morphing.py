@@ -10,6 +10,7 @@ also retrained after correction with each observable left out (``auc_after_witho
 
 Run: ``hepjax run configs/morphing.yaml``.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -22,8 +23,17 @@ from hepjax.config import RunConfig, param, section
 from hepjax.data import cluster_jets, generate
 from hepjax.evaluation import classifier_two_sample_auc
 from hepjax.flows import FlowConfig, mean_log_prob, standardize
-from hepjax.morphing import (DATA, OBSERVABLES, SIMULATION, chi2_ndf, fit_switched_flow, leading_jet_observables,
-                             make_switched_flow, morph, switch_context)
+from hepjax.morphing import (
+    DATA,
+    OBSERVABLES,
+    SIMULATION,
+    chi2_ndf,
+    fit_switched_flow,
+    leading_jet_observables,
+    make_switched_flow,
+    morph,
+    switch_context,
+)
 from hepjax.plotting import figure, label, savefig
 from hepjax.train import TrainConfig
 
@@ -57,8 +67,14 @@ class Config:
 
 
 def _observables(s: SamplesCfg, settings: tuple[str, ...], seed: int) -> np.ndarray:
-    sample = generate(s.process, s.n_events, seed, settings=tuple(s.common_settings) + tuple(settings),
-                      workers=s.workers, cache_dir=s.cache_dir)
+    sample = generate(
+        s.process,
+        s.n_events,
+        seed,
+        settings=tuple(s.common_settings) + tuple(settings),
+        workers=s.workers,
+        cache_dir=s.cache_dir,
+    )
     jets = cluster_jets(sample.particles, R=0.4, ptmin=s.jet_ptmin, max_jets=1, max_constituents=128)
     return leading_jet_observables(jets, seed=seed)
 
@@ -81,15 +97,18 @@ def run(cfg: RunConfig, workdir: Path) -> dict:
     ns, nd = int(len(x_sim) * (1 - s.test_fraction)), int(len(x_data) * (1 - s.test_fraction))
     sim_tr, sim_te, data_tr, data_te = x_sim[:ns], x_sim[ns:], x_data[:nd], x_data[nd:]
     pooled = np.concatenate([sim_tr, data_tr])
-    flow = make_switched_flow(len(OBSERVABLES), c.flow, preprocess=(standardize(pooled.mean(0), pooled.std(0)),), seed=cfg.seed)
+    flow = make_switched_flow(
+        len(OBSERVABLES), c.flow, preprocess=(standardize(pooled.mean(0), pooled.std(0)),), seed=cfg.seed
+    )
     key = jax.random.PRNGKey(cfg.seed)
     k_fit, k_before, k_after = jax.random.split(key, 3)
     res = fit_switched_flow(flow, sim_tr, data_tr, c.train, workdir=workdir / "flow", key=k_fit)
     nll = {}  # held-out vs as many training jets per branch: a gap is the flow fitting its sample
     for name, branch, train, test in (("sim", SIMULATION, sim_tr, sim_te), ("data", DATA, data_tr, data_te)):
         for split, x in (("test", test), ("train", train[: len(test)])):
-            nll[f"flow_{name}_{split}_nll"] = -mean_log_prob(flow, res.state.params, x.astype(np.float32),
-                                                             np.asarray(switch_context(branch, len(x))))
+            nll[f"flow_{name}_{split}_nll"] = -mean_log_prob(
+                flow, res.state.params, x.astype(np.float32), np.asarray(switch_context(branch, len(x)))
+            )
     corrected = np.array(jax.jit(lambda p, x: morph(flow, p, x))(res.state.params, sim_te))  # writable copy
     corrected[:, 2] = np.floor(corrected[:, 2]) + 0.5  # multiplicity back to integers (+ 1/2)
     sim_te_i, data_te_i = sim_te.copy(), data_te.copy()
@@ -110,14 +129,23 @@ def run(cfg: RunConfig, workdir: Path) -> dict:
     label(axes[0])
     savefig(fig, workdir / "observables.png")
 
-    auc_before = classifier_two_sample_auc(data_te_i, sim_te_i, key=k_before, train_cfg=c.classifier, workdir=workdir / "cls_before")
-    auc_after = classifier_two_sample_auc(data_te_i, corrected, key=k_after, train_cfg=c.classifier, workdir=workdir / "cls_after")
+    auc_before = classifier_two_sample_auc(
+        data_te_i, sim_te_i, key=k_before, train_cfg=c.classifier, workdir=workdir / "cls_before"
+    )
+    auc_after = classifier_two_sample_auc(
+        data_te_i, corrected, key=k_after, train_cfg=c.classifier, workdir=workdir / "cls_after"
+    )
     without = {}
     if c.evaluation.leave_one_out:
         for i, name in enumerate(OBSERVABLES):
             keep = [j for j in range(len(OBSERVABLES)) if j != i]
-            without[name] = classifier_two_sample_auc(data_te_i[:, keep], corrected[:, keep], key=k_after, train_cfg=c.classifier,
-                                                      workdir=workdir / f"cls_after_without_{name}")["auc"]
+            without[name] = classifier_two_sample_auc(
+                data_te_i[:, keep],
+                corrected[:, keep],
+                key=k_after,
+                train_cfg=c.classifier,
+                workdir=workdir / f"cls_after_without_{name}",
+            )["auc"]
     return {
         "auc_before": auc_before["auc"],
         "auc_after": auc_after["auc"],

@@ -18,6 +18,7 @@ evaluation (``compilations`` in the metrics).
 Runs under the model's CPU runtime (:data:`hepjax.tracking.model.CPU_RUNTIME`): XLA:CPU's own fusion
 emitters and freed host memory kept mapped, which make the CPU train step ~2x faster.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -58,8 +59,13 @@ class DataConfig:
     process: str = param("ttbar", doc="hard-scatter process (hepjax.data.PROCESSES)")
     n_events: int = param(100, ge=2, doc="hard-scatter events (train + test)")
     test_fraction: float = param(0.2, gt=0.0, lt=1.0, doc="held-out test events (the last ones)")
-    val_fraction: float = param(0.0, ge=0.0, lt=1.0, doc="validation events, before the test events and not trained on: "
-                                                         "they choose the working point (eval.threshold_scan)")
+    val_fraction: float = param(
+        0.0,
+        ge=0.0,
+        lt=1.0,
+        doc="validation events, before the test events and not trained on: "
+        "they choose the working point (eval.threshold_scan)",
+    )
     mu: float = param(20.0, ge=0.0, doc="mean pileup collisions")
     pileup_pool: int = param(400, ge=1, doc="minimum-bias events generated and reused as pileup")
     min_pt: float = param(0.1, ge=0.0, doc="charged particles below this pT (GeV) are not propagated")
@@ -80,15 +86,26 @@ class Config:
 def run(cfg, workdir: Path) -> dict:
     c: Config = cfg.sections
     workdir = Path(workdir)
-    events = load_or_simulate(c.data.process, c.data.n_events, cfg.seed, c.tracker, mu=c.data.mu,
-                              pileup_pool=c.data.pileup_pool, min_pt=c.data.min_pt, noise=c.data.noise,
-                              workers=c.data.workers, progress=c.train.progress)
+    events = load_or_simulate(
+        c.data.process,
+        c.data.n_events,
+        cfg.seed,
+        c.tracker,
+        mu=c.data.mu,
+        pileup_pool=c.data.pileup_pool,
+        min_pt=c.data.min_pt,
+        noise=c.data.noise,
+        workers=c.data.workers,
+        progress=c.train.progress,
+    )
     n_test = max(1, round(c.data.test_fraction * len(events)))
     n_val = max(1, round(c.data.val_fraction * len(events))) if c.data.val_fraction > 0 else 0
     if c.eval.threshold_scan and n_val == 0:
         raise ValueError("eval.threshold_scan needs validation events: set data.val_fraction > 0")
     if len(events) - n_test - n_val < 1:
-        raise ValueError(f"data.n_events = {len(events)} leaves no training events after {n_test} test and {n_val} validation events")
+        raise ValueError(
+            f"data.n_events = {len(events)} leaves no training events after {n_test} test and {n_val} validation events"
+        )
     train_ev, val_ev, test_ev = events[: -n_test - n_val], events[-n_test - n_val : -n_test], events[-n_test:]
     cuts = cuts_from(train_ev, c.tracker, c.graph)
     train_g = make_graphs(train_ev, c.tracker, cuts, c.graph)
@@ -97,8 +114,15 @@ def run(cfg, workdir: Path) -> dict:
     data = GraphBatches(training_graphs(train_g, c.graph), buckets, c.train.batch_size, seed=cfg.seed)
 
     key_init, key_fit = jax.random.split(jax.random.PRNGKey(cfg.seed))
-    result = fit(make_loss_fn(c.model), init_params(key_init, c.model), data, c.train, workdir=workdir, key=key_fit,
-                 plot_keys=("loss", "accuracy"))
+    result = fit(
+        make_loss_fn(c.model),
+        init_params(key_init, c.model),
+        data,
+        c.train,
+        workdir=workdir,
+        key=key_fit,
+        plot_keys=("loss", "accuracy"),
+    )
     scores, infer_ms, buckets = score_graphs(result.state.params, c.model, test_g, data.buckets)
     bridge_cuts = bridge_cuts_from(train_ev, c.tracker, c.graph)
     eval_cfg, scan = c.eval, []
@@ -116,28 +140,35 @@ def run(cfg, workdir: Path) -> dict:
         plot_threshold_scan(scan, eval_cfg.threshold, workdir / "threshold_scan.png")
 
     plot_roc(details["scores"], details["y"], metrics["edge_auc"], workdir / "roc.png", threshold=eval_cfg.threshold)
-    plot_efficiency(details["target_pt"], details["target_eta"], details["target_found"], workdir / "efficiency.png",
-                    pt_min=c.graph.pt_min)
+    plot_efficiency(
+        details["target_pt"],
+        details["target_eta"],
+        details["target_found"],
+        workdir / "efficiency.png",
+        pt_min=c.graph.pt_min,
+    )
     plot_event_display(test_ev[0].hits, test_g[0], details["candidates"][0], c.tracker, workdir / "event_display.png")
 
     gm = graph_metrics(test_ev, test_g, c.tracker, c.graph)
     out = {k: v for k, v in metrics.items()}
     out.update(gm)
-    out.update({
-        "infer_ms_per_event": infer_ms,
-        "compilations": int(result.compilations),
-        "n_buckets": len(data.bucket_sizes),
-        "buckets": [list(b) for b in data.bucket_sizes],
-        "n_train_events": len(train_ev),
-        "n_test_events": len(test_ev),
-        "n_val_events": len(val_ev),
-        "threshold": eval_cfg.threshold,
-        "hits_per_event": float(np.mean([e.hits.n for e in events])),
-        "cut_max_phi_slope": cuts.max_phi_slope,
-        "cut_max_z0": cuts.max_z0,
-        "cut_max_deta": cuts.max_deta,
-        "bridge_max_dslope": bridge_cuts.max_dslope,
-        "bridge_max_dz0": bridge_cuts.max_dz0,
-        "final_loss": float(result.history[-1]["loss"]) if result.history else float("nan"),
-    })
+    out.update(
+        {
+            "infer_ms_per_event": infer_ms,
+            "compilations": int(result.compilations),
+            "n_buckets": len(data.bucket_sizes),
+            "buckets": [list(b) for b in data.bucket_sizes],
+            "n_train_events": len(train_ev),
+            "n_test_events": len(test_ev),
+            "n_val_events": len(val_ev),
+            "threshold": eval_cfg.threshold,
+            "hits_per_event": float(np.mean([e.hits.n for e in events])),
+            "cut_max_phi_slope": cuts.max_phi_slope,
+            "cut_max_z0": cuts.max_z0,
+            "cut_max_deta": cuts.max_deta,
+            "bridge_max_dslope": bridge_cuts.max_dslope,
+            "bridge_max_dz0": bridge_cuts.max_dz0,
+            "final_loss": float(result.history[-1]["loss"]) if result.history else float("nan"),
+        }
+    )
     return out

@@ -5,4 +5,5 @@ Subpackages, one per physics stage: ``config``, ``train``, ``data`` (Pythia even
 (normalizing flows, calorimeter fast simulation, morphing), ``decorrelation`` (DisCo, MoDe,
 adversarial), ``hls`` (Flax -> Keras 3 -> hls4ml), ``bench`` (benchmarks), ``plotting``.
 """
+
 __version__ = "0.1.0"

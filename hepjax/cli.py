@@ -7,6 +7,7 @@
 
 Bad input exits with status 2 and a one-line reason on stderr.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,8 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from hepjax.runner import run_config
     from hepjax.config import experiment_module, load_config
+    from hepjax.runner import run_config
     from hepjax.runtime import configure_host, declared_runtime
     from hepjax.train import maybe_initialize_distributed
 
@@ -63,7 +64,9 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 def _cmd_export_hls(args: argparse.Namespace) -> int:
     from hepjax.hls.export import export_checkpoint  # provided by the FPGA trigger path
 
-    report = export_checkpoint(args.checkpoint, args.out, backend=args.backend, reuse_factor=args.reuse_factor, io_type=args.io)
+    report = export_checkpoint(
+        args.checkpoint, args.out, backend=args.backend, reuse_factor=args.reuse_factor, io_type=args.io
+    )
     print(json.dumps(report.get("agreement", report), indent=2, default=float))
     print(f"project: {args.out}")
     return 0
@@ -82,9 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    r = sub.add_parser("run", help="run an experiment from a YAML config",
-                       description="Run an experiment. CONFIG is a YAML path or a name in configs/; "
-                       "overrides look like train.steps=100 data.n_events=500.")
+    r = sub.add_parser(
+        "run",
+        help="run an experiment from a YAML config",
+        description="Run an experiment. CONFIG is a YAML path or a name in configs/; "
+        "overrides look like train.steps=100 data.n_events=500.",
+    )
     r.add_argument("config")
     r.add_argument("overrides", nargs="*", metavar="key.sub=value")
     r.set_defaults(func=_cmd_run)
@@ -92,15 +98,21 @@ def build_parser() -> argparse.ArgumentParser:
     ls = sub.add_parser("list", help="list experiments and configs", description="List experiments and configs.")
     ls.set_defaults(func=_cmd_list)
 
-    b = sub.add_parser("bench", help="run a benchmark area and write a JSON report",
-                       description="Benchmark an area against its peer in the same run; write JSON.")
+    b = sub.add_parser(
+        "bench",
+        help="run a benchmark area and write a JSON report",
+        description="Benchmark an area against its peer in the same run; write JSON.",
+    )
     b.add_argument("area")
     b.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
     b.add_argument("--out", required=True, help="output JSON file")
     b.set_defaults(func=_cmd_bench)
 
-    e = sub.add_parser("export-hls", help="export a trained trigger model to an hls4ml project",
-                       description="Export a checkpointed trigger model to hls4ml, C-simulate it and report agreement.")
+    e = sub.add_parser(
+        "export-hls",
+        help="export a trained trigger model to an hls4ml project",
+        description="Export a checkpointed trigger model to hls4ml, C-simulate it and report agreement.",
+    )
     e.add_argument("checkpoint", help="run folder or its checkpoints/ folder")
     e.add_argument("--out", required=True, help="hls4ml project folder")
     e.add_argument("--backend", default="Vitis")
@@ -113,7 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -1,4 +1,5 @@
 """What every run writes beside its results: resolved config, package versions, seed."""
+
 from __future__ import annotations
 
 import importlib.metadata
@@ -12,8 +13,24 @@ from pathlib import Path
 import yaml
 
 PACKAGES = (
-    "hepjax", "jax", "jaxlib", "flax", "optax", "jraph", "distrax", "chex", "numpy", "scipy",
-    "orbax-checkpoint", "keras", "hls4ml", "pythia8mc", "fastjet", "awkward", "matplotlib", "mplhep",
+    "hepjax",
+    "jax",
+    "jaxlib",
+    "flax",
+    "optax",
+    "jraph",
+    "distrax",
+    "chex",
+    "numpy",
+    "scipy",
+    "orbax-checkpoint",
+    "keras",
+    "hls4ml",
+    "pythia8mc",
+    "fastjet",
+    "awkward",
+    "matplotlib",
+    "mplhep",
 )
 
 

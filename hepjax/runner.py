@@ -1,4 +1,5 @@
 """Run an experiment from a config: the body of ``hepjax run``."""
+
 from __future__ import annotations
 
 import pkgutil
@@ -20,7 +21,9 @@ def list_configs() -> list[Path]:
 
 
 # Keys a resumed run may change: how long to train and how to log, not what is trained on or how.
-RESUMABLE_CHANGES = frozenset({"output_dir", "steps", "checkpoint_every", "keep_checkpoints", "log_every", "progress", "resume"})
+RESUMABLE_CHANGES = frozenset(
+    {"output_dir", "steps", "checkpoint_every", "keep_checkpoints", "log_every", "progress", "resume"}
+)
 
 
 def _flatten(tree: dict, prefix: str = "") -> dict:
@@ -45,8 +48,9 @@ def check_resumable(workdir: Path, config: dict) -> None:
     new, old = _flatten(config), _flatten(read_yaml(old_file.read_text()) or {})
     if all(v is False for k, v in new.items() if k.rsplit(".", 1)[-1] == "resume"):
         return  # every trainer starts afresh
-    changed = sorted(k for k in new.keys() | old.keys()
-                     if new.get(k) != old.get(k) and k.rsplit(".", 1)[-1] not in RESUMABLE_CHANGES)
+    changed = sorted(
+        k for k in new.keys() | old.keys() if new.get(k) != old.get(k) and k.rsplit(".", 1)[-1] not in RESUMABLE_CHANGES
+    )
     if changed:
         diff = ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in changed[:6])
         raise ConfigError(

@@ -19,6 +19,7 @@ and bench areas); ``hepjax run`` and ``hepjax bench`` apply it before the first 
 In your own script call :func:`configure_host` first thing. A value the user already set in
 ``XLA_FLAGS`` always wins.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -80,8 +81,11 @@ def configure_host(runtime: HostRuntime = DEFAULT) -> dict:
     if runtime.library_fusions != "default":
         flags = os.environ.get("XLA_FLAGS", "")
         if backends_initialized():
-            warnings.warn(f"JAX backends already started: library_fusions={runtime.library_fusions!r} not applied "
-                          "(call hepjax.runtime.configure_host before any JAX computation)", stacklevel=2)
+            warnings.warn(
+                f"JAX backends already started: library_fusions={runtime.library_fusions!r} not applied "
+                "(call hepjax.runtime.configure_host before any JAX computation)",
+                stacklevel=2,
+            )
         elif _YNN_FLAG in flags:
             applied["library_fusions"] = "set by XLA_FLAGS"
         else:

@@ -1,4 +1,5 @@
 """Shared test setup: Keras on JAX, a per-session data cache, quiet progress bars."""
+
 import os
 import sys
 from pathlib import Path
@@ -6,7 +7,7 @@ from pathlib import Path
 os.environ.setdefault("KERAS_BACKEND", "jax")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import pytest  # noqa: E402
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:

@@ -1,4 +1,5 @@
 """Config loading: typed frozen dataclasses, overrides, and errors naming key and file."""
+
 import dataclasses
 import subprocess
 import sys
@@ -137,7 +138,6 @@ def test_cli_help_version_list():
     assert out.returncode == 0 and "demo" in out.stdout
 
 
-
 def _run_folder(tmp_path, config: dict):
     import yaml
 
@@ -149,8 +149,13 @@ def _run_folder(tmp_path, config: dict):
 def test_resume_refuses_checkpoints_of_a_different_config(tmp_path):
     from hepjax.runner import check_resumable
 
-    old = {"experiment": "x", "seed": 0, "output_dir": "a", "data": {"n_events": 2500},
-           "train": {"steps": 100, "resume": True}}
+    old = {
+        "experiment": "x",
+        "seed": 0,
+        "output_dir": "a",
+        "data": {"n_events": 2500},
+        "train": {"steps": 100, "resume": True},
+    }
     folder = _run_folder(tmp_path, old)
     # more steps or another output_dir may resume
     check_resumable(folder, {**old, "output_dir": "b", "train": {"steps": 400, "resume": True}})

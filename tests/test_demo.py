@@ -1,4 +1,5 @@
 """The default demo end to end on a tiny config: Pythia -> detector -> tagger -> results folder."""
+
 import json
 
 import yaml
@@ -8,9 +9,18 @@ from hepjax.runner import run
 
 def test_demo_end_to_end(tmp_path):
     out = tmp_path / "demo"
-    overrides = [f"output_dir={out}", "data.n_events=120", "data.workers=1", "data.max_constituents=24",
-                 "train.steps=6", "train.batch_size=16", "train.log_every=3", "train.checkpoint_every=3",
-                 "model.width=8", "model.latent=8"]
+    overrides = [
+        f"output_dir={out}",
+        "data.n_events=120",
+        "data.workers=1",
+        "data.max_constituents=24",
+        "train.steps=6",
+        "train.batch_size=16",
+        "train.log_every=3",
+        "train.checkpoint_every=3",
+        "model.width=8",
+        "model.latent=8",
+    ]
     workdir = run("configs/demo.yaml", overrides)
     assert workdir == out
     metrics = json.loads((out / "metrics.json").read_text())

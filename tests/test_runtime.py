@@ -1,4 +1,5 @@
 """hepjax.runtime: CPU settings applied before JAX starts, refused (with a warning) after."""
+
 import json
 import os
 import subprocess
@@ -25,7 +26,9 @@ print(json.dumps({{"before": before, "applied": applied, "flags": os.environ.get
 
 def _child(fusions: str, xla_flags: str = "") -> dict:
     env = {**os.environ, "XLA_FLAGS": xla_flags}
-    out = subprocess.run([sys.executable, "-c", _CHILD.format(fusions=fusions)], env=env, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD.format(fusions=fusions)], env=env, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
 

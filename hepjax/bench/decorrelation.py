@@ -10,6 +10,7 @@ arguments + outputs + temporaries, in bytes) without running them, plus (full mo
 tiled run at N = 100k with its wall time. If ``results/decorrelation/metrics.json`` from the
 study exists, its best R50 at 1/JSD >= 10 per method is copied in.
 """
+
 from __future__ import annotations
 
 import json
@@ -75,8 +76,10 @@ def _study_metrics(path: Path, metrics: dict) -> str:
     modes = [v for k, v in res.items() if k.startswith(prefix + "mode") and v is not None]
     if any(k.startswith(prefix + "mode") for k in res):
         metrics[prefix + "mode"] = max(modes) if modes else None
-    return (f"Study figures copied from {path} (model {res.get('model')}, "
-            f"{res.get('n_test_background')} test QCD jets); None: no λ reached 1/JSD >= 10.")
+    return (
+        f"Study figures copied from {path} (model {res.get('model')}, "
+        f"{res.get('n_test_background')} test QCD jets); None: no λ reached 1/JSD >= 10."
+    )
 
 
 def run(*, quick: bool) -> dict:
@@ -96,10 +99,10 @@ def run(*, quick: bool) -> dict:
         x, y = _sample(n, seed=n)
         xj, yj = jnp.asarray(x), jnp.asarray(y)
         reps = 5 if n <= 16384 else 3
-        t_val = time_call(lambda: value(xj, yj), repeats=reps)  # noqa: B023
-        t_vg = time_call(lambda: value_grad(xj, yj), repeats=reps)  # noqa: B023
+        t_val = time_call(lambda: value(xj, yj), repeats=reps)
+        t_vg = time_call(lambda: value_grad(xj, yj), repeats=reps)
         x64, y64 = x.astype(np.float64), y.astype(np.float64)
-        t_dcor = time_call(lambda: dcor.distance_correlation_sqr(x64, y64), repeats=reps)  # noqa: B023
+        t_dcor = time_call(lambda: dcor.distance_correlation_sqr(x64, y64), repeats=reps)
         ref = float(dcor.distance_correlation_sqr(x64, y64))
         max_diff = max(max_diff, abs(float(value(xj, yj)) - ref))
         metrics[f"value_s_{tag}"] = t_val
@@ -109,7 +112,7 @@ def run(*, quick: bool) -> dict:
         if n <= 16384:
             xt, yt = torch.from_numpy(x), torch.from_numpy(y)
             with torch.no_grad():
-                t_torch = time_call(lambda: torch_dcor2(xt, yt), repeats=3)  # noqa: B023
+                t_torch = time_call(lambda: torch_dcor2(xt, yt), repeats=3)
                 max_diff = max(max_diff, abs(float(torch_dcor2(xt, yt)) - ref))
             peer[f"torch_value_s_{tag}"] = t_torch
             ratios[f"speedup_vs_torch_{tag}"] = t_torch / t_val
@@ -119,7 +122,9 @@ def run(*, quick: bool) -> dict:
     x3j, y3j = jnp.asarray(x3), jnp.asarray(y3)
     t3 = time_call(lambda: value(x3j, y3j), repeats=5)
     t3_dcor = time_call(lambda: dcor.distance_correlation_sqr(x3.astype(np.float64), y3.astype(np.float64)), repeats=3)
-    max_diff = max(max_diff, abs(float(value(x3j, y3j)) - dcor.distance_correlation_sqr(x3.astype(float), y3.astype(float))))
+    max_diff = max(
+        max_diff, abs(float(value(x3j, y3j)) - dcor.distance_correlation_sqr(x3.astype(float), y3.astype(float)))
+    )
     metrics["value_s_3d_4k"] = t3
     peer["dcor_value_s_3d_4k"] = t3_dcor
     ratios["speedup_vs_dcor_3d_4k"] = t3_dcor / t3
@@ -143,7 +148,6 @@ def run(*, quick: bool) -> dict:
     study_note = _study_metrics(Path("results/decorrelation/metrics.json"), metrics)
     notes = (
         "float32 on the JAX side; dcor runs in float64 (its numba path). Memory: XLA compiled "
-        "memory analysis (arguments + outputs + temporaries) of value and value+grad at N = 100k, 3-D x. "
-        + study_note
+        "memory analysis (arguments + outputs + temporaries) of value and value+grad at N = 100k, 3-D x. " + study_note
     )
     return {"metrics": metrics, "peer": peer, "ratios": ratios, "notes": notes}

@@ -15,6 +15,7 @@ Peer: the same smearing in plain vectorised NumPy (:mod:`hepjax.detector.referen
 drawing its random numbers), same sizes, same run -> ``ratios.smear_speedup_vs_numpy`` (at the
 largest N, no cells) and ``ratios.smear_cells_speedup_vs_numpy``.
 """
+
 from __future__ import annotations
 
 import time
@@ -28,7 +29,17 @@ from hepjax.data.particles import Particles
 
 EVENT_SIZE = 1000
 _MIX = {211: 0.42, 22: 0.33, 321: 0.06, 2212: 0.03, 2112: 0.04, 130: 0.04, 11: 0.02, 13: 0.01, 12: 0.05}
-_MASS = {211: 0.13957, 22: 0.0, 321: 0.49368, 2212: 0.93827, 2112: 0.93957, 130: 0.49761, 11: 0.000511, 13: 0.10566, 12: 0.0}
+_MASS = {
+    211: 0.13957,
+    22: 0.0,
+    321: 0.49368,
+    2212: 0.93827,
+    2112: 0.93957,
+    130: 0.49761,
+    11: 0.000511,
+    13: 0.10566,
+    12: 0.0,
+}
 _CHARGED = {211, 321, 2212, 11, 13}
 
 
@@ -43,11 +54,17 @@ def bench_particles(n_particles: int, seed: int = 0) -> Particles:
     charged = np.isin(pdg, list(_CHARGED))
     f = np.float32
     return Particles(
-        pt=(0.1 + rng.exponential(3.0, shape)).astype(f), eta=rng.uniform(-4, 4, shape).astype(f),
+        pt=(0.1 + rng.exponential(3.0, shape)).astype(f),
+        eta=rng.uniform(-4, 4, shape).astype(f),
         phi=rng.uniform(-np.pi, np.pi, shape).astype(f),
-        mass=np.vectorize(_MASS.get)(pdg).astype(f), pdg=np.where(charged, pdg * sign, pdg).astype(np.int32),
-        charge=np.where(charged, sign * np.where(np.abs(pdg) == 11, -1, 1) * np.where(np.abs(pdg) == 13, -1, 1), 0).astype(f),
-        vx=rng.normal(0, 0.02, shape).astype(f), vy=rng.normal(0, 0.02, shape).astype(f), vz=rng.normal(0, 40.0, shape).astype(f),
+        mass=np.vectorize(_MASS.get)(pdg).astype(f),
+        pdg=np.where(charged, pdg * sign, pdg).astype(np.int32),
+        charge=np.where(
+            charged, sign * np.where(np.abs(pdg) == 11, -1, 1) * np.where(np.abs(pdg) == 13, -1, 1), 0
+        ).astype(f),
+        vx=rng.normal(0, 0.02, shape).astype(f),
+        vy=rng.normal(0, 0.02, shape).astype(f),
+        vz=rng.normal(0, 40.0, shape).astype(f),
         mask=np.ones(shape, bool),
     )
 
@@ -76,13 +93,20 @@ def measure(sizes: tuple[int, ...], *, cells_size: int, repeats: int = 3) -> dic
         t0 = time.perf_counter()
         jax.block_until_ready(smear_jit(key, pj, params, with_cells=False))
         metrics[f"smear_compile_s_{n}"] = round(time.perf_counter() - t0, 3)
-        t = time_call(lambda pj=pj: smear_jit(key, pj, params, with_cells=False), repeats=repeats, warmup=0, min_time=0.5)
+        t = time_call(
+            lambda pj=pj: smear_jit(key, pj, params, with_cells=False), repeats=repeats, warmup=0, min_time=0.5
+        )
         metrics[f"smear_particles_per_s_{n}"] = n / t
-        t = time_call(lambda pj=pj: grad_fn(params, pj.pt, pj.eta, pj.phi, pj, key), repeats=repeats, warmup=1, min_time=0.5)
+        t = time_call(
+            lambda pj=pj: grad_fn(params, pj.pt, pj.eta, pj.phi, pj, key), repeats=repeats, warmup=1, min_time=0.5
+        )
         metrics[f"smear_value_and_grad_particles_per_s_{n}"] = n / t
         rng = np.random.default_rng(1)
-        t = time_call(lambda p=p, rng=rng: smear_numpy(draw_noise_numpy(rng, p.pt.shape), p, params, with_cells=False),
-                      repeats=repeats, warmup=1)
+        t = time_call(
+            lambda p=p, rng=rng: smear_numpy(draw_noise_numpy(rng, p.pt.shape), p, params, with_cells=False),
+            repeats=repeats,
+            warmup=1,
+        )
         peer[f"numpy_smear_particles_per_s_{n}"] = n / t
     big = max(sizes)
     p = bench_particles(cells_size)
@@ -102,8 +126,10 @@ def measure(sizes: tuple[int, ...], *, cells_size: int, repeats: int = 3) -> dic
     dt = time.perf_counter() - t0
     metrics["tracker_hits_per_s"] = n_hits / dt
     metrics["tracker_hits_per_event"] = n_hits / events.pt.shape[0]
-    notes.append(f"events of {EVENT_SIZE} particles (ttbar-like mix); cells at {cells_size} particles only; "
-                 "tracker: 5 events, noise and multiple scattering on")
+    notes.append(
+        f"events of {EVENT_SIZE} particles (ttbar-like mix); cells at {cells_size} particles only; "
+        "tracker: 5 events, noise and multiple scattering on"
+    )
     ratios = {
         "smear_speedup_vs_numpy": metrics[f"smear_particles_per_s_{big}"] / peer[f"numpy_smear_particles_per_s_{big}"],
         "smear_cells_speedup_vs_numpy": metrics[f"smear_cells_particles_per_s_{cells_size}"]

@@ -6,6 +6,7 @@ Peer: the same MLP, loss, optimiser (Adam) and batch in PyTorch on the CPU, in t
 On a CPU the 8 "devices" share the same cores, so that figure checks the sharded path's
 overhead rather than a speed-up.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,8 +45,13 @@ def _measure_jax(batch: int, n_devices: int | None, repeats: int) -> dict:
     opt = optax.adam(1e-3)
     state = replicate(init_state(init(jax.random.PRNGKey(0)), opt, jax.random.PRNGKey(1)), mesh)
     rng = np.random.default_rng(0)
-    data = shard_batch({"x": rng.normal(size=(batch, SIZES[0])).astype(np.float32),
-                        "y": rng.integers(0, SIZES[-1], batch).astype(np.int32)}, mesh)
+    data = shard_batch(
+        {
+            "x": rng.normal(size=(batch, SIZES[0])).astype(np.float32),
+            "y": rng.integers(0, SIZES[-1], batch).astype(np.int32),
+        },
+        mesh,
+    )
     step = jit_train_step(loss_fn, opt, mesh)
     holder = {"s": state}
 
@@ -81,7 +87,12 @@ def _measure_torch(batch: int, repeats: int) -> dict | None:
         return None
 
     t = time_call(one, repeats=repeats, warmup=2, min_time=1.0)
-    return {"step_s": t, "examples_per_s": batch / t, "torch_version": torch.__version__, "threads": torch.get_num_threads()}
+    return {
+        "step_s": t,
+        "examples_per_s": batch / t,
+        "torch_version": torch.__version__,
+        "threads": torch.get_num_threads(),
+    }
 
 
 _SUB = """
@@ -111,8 +122,12 @@ def run(*, quick: bool) -> dict:
     ratios = {"sharded8_vs_1dev": eight["examples_per_s"] / one["examples_per_s"]}
     if peer is not None:
         ratios["train_step_speedup_vs_torch"] = peer["step_s"] / one["step_s"]
-    return {"metrics": metrics, "peer": {"torch_cpu": peer} if peer else {}, "ratios": ratios,
-            "notes": "8 host devices share the same CPU cores: that ratio measures sharding overhead, not scaling."}
+    return {
+        "metrics": metrics,
+        "peer": {"torch_cpu": peer} if peer else {},
+        "ratios": ratios,
+        "notes": "8 host devices share the same CPU cores: that ratio measures sharding overhead, not scaling.",
+    }
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ temporary folder and reports ``classifier_auc`` (flow vs cascade on held-out sho
 ``showers_per_s`` (flow, jit, batched) and ``reference_showers_per_s`` (cascade), both at
 100 GeV, and the separation powers of the CaloChallenge high-level features.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,10 +17,20 @@ from hepjax.fastsim.caloflow import CPU_RUNTIME
 HOST_RUNTIME = CPU_RUNTIME  # the fast simulation's runtime, as `hepjax run configs/calo_fastsim.yaml` uses
 
 QUICK = [
-    "data.n_showers=400", "train1.steps=300", "train2.steps=200", "classifier.steps=200",
-    "train1.batch_size=128", "train2.batch_size=128", "classifier.batch_size=64",
-    "flow2.layers=4", "evaluation.validation_showers=5", "evaluation.timing_showers=3", "evaluation.flow_batch=500",
-    "train1.progress=false", "train2.progress=false", "classifier.progress=false",
+    "data.n_showers=400",
+    "train1.steps=300",
+    "train2.steps=200",
+    "classifier.steps=200",
+    "train1.batch_size=128",
+    "train2.batch_size=128",
+    "classifier.batch_size=64",
+    "flow2.layers=4",
+    "evaluation.validation_showers=5",
+    "evaluation.timing_showers=3",
+    "evaluation.flow_batch=500",
+    "train1.progress=false",
+    "train2.progress=false",
+    "classifier.progress=false",
 ]
 
 

@@ -7,6 +7,7 @@ variant. Timed: one training step (forward, backward, Adam update) and drawing o
 samples, at dimensions 16 and 368 with batch 512 (quick: 16 and 64, batch 256). zuko runs in
 a subprocess with the same thread count so the two thread pools do not compete.
 """
+
 from __future__ import annotations
 
 import json
@@ -68,7 +69,9 @@ def _jax_times(dim: int, batch: int, repeats: int, min_time: float) -> dict:
     sample = jax.jit(flow.sample, static_argnums=3)
     return {
         "train_step_s": time_call(one_step, repeats=repeats, warmup=2, min_time=min_time),
-        "sample_s": time_call(lambda: sample(holder["state"].params, key, None, batch), repeats=repeats, warmup=2, min_time=min_time),
+        "sample_s": time_call(
+            lambda: sample(holder["state"].params, key, None, batch), repeats=repeats, warmup=2, min_time=min_time
+        ),
     }
 
 
@@ -76,8 +79,15 @@ def run(*, quick: bool) -> dict:
     dims, batch = ((16, 64), 256) if quick else ((16, 368), 512)
     repeats, min_time = (3, 0.5) if quick else (5, 2.0)
     ours = {str(d): _jax_times(d, batch, repeats, min_time) for d in dims}
-    cfg = {"dims": list(dims), "batch": batch, "layers": LAYERS, "bins": BINS, "hidden": list(HIDDEN),
-           "repeats": repeats, "min_time": min_time}
+    cfg = {
+        "dims": list(dims),
+        "batch": batch,
+        "layers": LAYERS,
+        "bins": BINS,
+        "hidden": list(HIDDEN),
+        "repeats": repeats,
+        "min_time": min_time,
+    }
     threads = str(os.cpu_count() or 1)
     env = {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
     peer = run_in_subprocess(_ZUKO.format(cfg=json.dumps(cfg)), env=env)
@@ -90,8 +100,12 @@ def run(*, quick: bool) -> dict:
     # The headline ratios: geometric mean over the dimensions.
     import math
 
-    ratios["train_step_speedup"] = math.exp(sum(math.log(ratios[f"train_step_speedup_dim{d}"]) for d in map(str, dims)) / len(dims))
-    ratios["sample_speedup"] = math.exp(sum(math.log(ratios[f"sample_speedup_dim{d}"]) for d in map(str, dims)) / len(dims))
+    ratios["train_step_speedup"] = math.exp(
+        sum(math.log(ratios[f"train_step_speedup_dim{d}"]) for d in map(str, dims)) / len(dims)
+    )
+    ratios["sample_speedup"] = math.exp(
+        sum(math.log(ratios[f"sample_speedup_dim{d}"]) for d in map(str, dims)) / len(dims)
+    )
     return {
         "metrics": metrics,
         "peer": {"zuko": {f"{k}_dim{d}": v for d, r in peer.items() for k, v in r.items()}},

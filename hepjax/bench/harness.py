@@ -5,6 +5,7 @@
 The harness adds the area name and the machine, and writes the JSON report. Speed is always
 reported as a ratio against a peer measured in the same run on the same machine.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -16,8 +17,9 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import jax
 
@@ -27,7 +29,9 @@ _NOT_AREAS = {"harness"}
 def list_areas() -> list[str]:
     import hepjax.bench as pkg
 
-    return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if m.name not in _NOT_AREAS and not m.name.startswith("_"))
+    return sorted(
+        m.name for m in pkgutil.iter_modules(pkg.__path__) if m.name not in _NOT_AREAS and not m.name.startswith("_")
+    )
 
 
 def _cpu_name() -> str:

@@ -15,6 +15,7 @@ Measured in one run on one machine:
   four signals of the AE's TPR at FPR = 1 / n_background_test), ``jet_tagging_bit_mismatches``,
   ``jet_tagging_argmax_agreement``, ``jet_tagging_accuracy_qat`` and the rest of their metrics.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,14 @@ _QUICK = {
 def _tagger():
     from hepjax.hls.models import TriggerMLP, qat_types
 
-    kw = qat_types(4, input_type="ap_fixed<16,6,AP_RND,AP_SAT>", weight_bits=6, result_type="ap_fixed<16,6,AP_RND,AP_SAT>",
-                   activation_bits=6, activation_integer=3)
+    kw = qat_types(
+        4,
+        input_type="ap_fixed<16,6,AP_RND,AP_SAT>",
+        weight_bits=6,
+        result_type="ap_fixed<16,6,AP_RND,AP_SAT>",
+        activation_bits=6,
+        activation_integer=3,
+    )
     kw["result_types"] = kw["result_types"][:-1] + ("ap_fixed<12,5,AP_RND,AP_SAT>",)
     return TriggerMLP((64, 32, 32, 5), output_activation="softmax", **kw)
 
@@ -48,10 +55,17 @@ def _conv_tagger():
     from hepjax.hls import Activation, FixedPoint, Flatten, QConv, QDense, Reshape
 
     a, w, r = "ap_fixed<16,6,AP_RND,AP_SAT>", "ap_fixed<6,1,AP_RND,AP_SAT>", "ap_ufixed<6,3,AP_RND,AP_SAT>"
-    return nn.Sequential([
-        Reshape((16, 1)), QConv(8, (3,), input=a, weight=w, bias=w, output=a), Activation("relu"), FixedPoint(r), Flatten(),
-        QDense(5, input=r, weight=w, bias=w, output="ap_fixed<12,5,AP_RND,AP_SAT>"), Activation("softmax"),
-    ])
+    return nn.Sequential(
+        [
+            Reshape((16, 1)),
+            QConv(8, (3,), input=a, weight=w, bias=w, output=a),
+            Activation("relu"),
+            FixedPoint(r),
+            Flatten(),
+            QDense(5, input=r, weight=w, bias=w, output="ap_fixed<12,5,AP_RND,AP_SAT>"),
+            Activation("softmax"),
+        ]
+    )
 
 
 def _export_timings(tmp: Path) -> dict:
@@ -76,8 +90,12 @@ def _export_timings(tmp: Path) -> dict:
         h = keras.layers.Dense(w, activation="relu", name=f"fc{i}")(h)
     out = keras.layers.Dense(5, activation="softmax", name="out")(h)
     km = keras.Model(inp, out)
-    cfg = hls4ml.utils.config_from_keras_model(km, granularity="name", backend="Vitis", default_precision="ap_fixed<16,6>")
-    hm = hls4ml.converters.convert_from_keras_model(km, hls_config=cfg, output_dir=str(tmp / "keras_prj"), backend="Vitis", io_type="io_parallel")
+    cfg = hls4ml.utils.config_from_keras_model(
+        km, granularity="name", backend="Vitis", default_precision="ap_fixed<16,6>"
+    )
+    hm = hls4ml.converters.convert_from_keras_model(
+        km, hls_config=cfg, output_dir=str(tmp / "keras_prj"), backend="Vitis", io_type="io_parallel"
+    )
     hm.compile()
     hm.predict(x.astype(np.float64))
     peer = time.perf_counter() - t0
@@ -86,9 +104,14 @@ def _export_timings(tmp: Path) -> dict:
     t0 = time.perf_counter()
     crep = export_model(cnn, cnn.init(jax.random.PRNGKey(1), jnp.zeros((1, 16))), (16,), x, tmp / "qconv_prj")
     conv_s = time.perf_counter() - t0
-    return {"export_s": ours, "keras_native_export_s": peer, "export_timing_breakdown_s": rep["timing_s"],
-            "random_tagger_bit_mismatches": rep["agreement"]["bit_mismatches"],
-            "qconv_export_s": conv_s, "qconv_bit_mismatches": crep["agreement"]["bit_mismatches"]}
+    return {
+        "export_s": ours,
+        "keras_native_export_s": peer,
+        "export_timing_breakdown_s": rep["timing_s"],
+        "random_tagger_bit_mismatches": rep["agreement"]["bit_mismatches"],
+        "qconv_export_s": conv_s,
+        "qconv_bit_mismatches": crep["agreement"]["bit_mismatches"],
+    }
 
 
 def _experiment(name: str, tmp: Path, quick: bool) -> tuple[dict, float]:
@@ -130,7 +153,10 @@ def run(*, quick: bool) -> dict:
         "metrics": metrics,
         "peer": {"keras_native_export_s": timing["keras_native_export_s"]},
         "ratios": {"export_time_vs_keras_native": timing["export_s"] / timing["keras_native_export_s"]},
-        "notes": ("export_s: hepjax bridge + hls4ml write + C-sim build/run (1k inputs, with per-layer trace) of the 6-bit QAT "
-                  "tagger; peer: the same network written in Keras and converted by hls4ml directly. Use-case metrics from "
-                  + ("tiny quick runs" if quick else "the default configs") + "."),
+        "notes": (
+            "export_s: hepjax bridge + hls4ml write + C-sim build/run (1k inputs, with per-layer trace) of the 6-bit QAT "
+            "tagger; peer: the same network written in Keras and converted by hls4ml directly. Use-case metrics from "
+            + ("tiny quick runs" if quick else "the default configs")
+            + "."
+        ),
     }

@@ -16,6 +16,7 @@ freed host memory kept mapped; see :mod:`hepjax.runtime`), as ``hepjax run confi
 does. The ``default_runtime_*`` figures time hepjax again under JAX's default CPU runtime, so the
 report shows what the runtime is worth. Each of the three timings runs in a fresh process of its own.
 """
+
 from __future__ import annotations
 
 import os
@@ -78,7 +79,7 @@ def _block_medians(fns: dict, on_call=None) -> dict:
     times: dict[str, list] = {k: [] for k in fns}
     names = list(fns)
     for r in range(ROUNDS):
-        for name in names[r % len(names):] + names[:r % len(names)]:
+        for name in names[r % len(names) :] + names[: r % len(names)]:
             for k in range(REPEATS + 1):
                 f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
                 t0 = time.perf_counter()
@@ -106,7 +107,7 @@ def jax_speed(graphs, buckets, params0, mcfg: ModelConfig, lr: float) -> dict:
         b, buckets = choose_bucket(g, buckets)
         padded = pad_graph(g, b)
         batch, state, key = stack([padded]), init_state(params0, opt, jax.random.PRNGKey(0)), jax.random.PRNGKey(2)
-        fns = {"train_s": lambda: step(state, batch, key), "infer_s": lambda: predict(params0, padded)}  # noqa: B023
+        fns = {"train_s": lambda: step(state, batch, key), "infer_s": lambda: predict(params0, padded)}
         med = _block_medians(fns, on_call=lambda name, dt, f: faults.append(f) if name == "train_s" else None)
         for k in totals:
             totals[k] += med[k]
@@ -133,20 +134,25 @@ def peer_speed(graphs, buckets, params0, mcfg: ModelConfig, lr: float) -> dict:
 
             def run_train(t=t, train=train):
                 torch.set_num_threads(t)
-                return train(d)  # noqa: B023
+                return train(d)
 
             def run_infer(t=t, net=net):
                 torch.set_num_threads(t)
                 with torch.no_grad():
-                    return torch.sigmoid(net(d)).numpy()  # noqa: B023
+                    return torch.sigmoid(net(d)).numpy()
 
             fns[f"train_s_{t}"], fns[f"infer_s_{t}"] = run_train, run_infer
         for k, v in _block_medians(fns).items():
             totals[k] = totals.get(k, 0.0) + v
     torch.set_num_threads(all_threads)
     best = min(options, key=lambda t: totals[f"train_s_{t}"])
-    return {"train_s": totals[f"train_s_{best}"], "infer_s": totals[f"infer_s_{best}"], "threads": best,
-            "torch": torch.__version__, "all_threads": all_threads}
+    return {
+        "train_s": totals[f"train_s_{best}"],
+        "infer_s": totals[f"infer_s_{best}"],
+        "threads": best,
+        "torch": torch.__version__,
+        "all_threads": all_threads,
+    }
 
 
 def speed(graphs, buckets, params0, mcfg: ModelConfig, lr: float) -> dict:
@@ -169,8 +175,11 @@ def speed(graphs, buckets, params0, mcfg: ModelConfig, lr: float) -> dict:
         path = os.path.join(tmp, "timing_inputs.pkl")
         with open(path, "wb") as f:
             pickle.dump(args, f)
-        for name, fn, runtime in (("jax", "jax_speed", HOST_RUNTIME), ("jax_default_runtime", "jax_speed", HostRuntime()),
-                                  ("peer", "peer_speed", HostRuntime())):
+        for name, fn, runtime in (
+            ("jax", "jax_speed", HOST_RUNTIME),
+            ("jax_default_runtime", "jax_speed", HostRuntime()),
+            ("peer", "peer_speed", HostRuntime()),
+        ):
             code = _SIDE.format(fn=fn, path=path, runtime=dataclasses.asdict(runtime))
             out[name] = run_in_subprocess(code, env={"XLA_FLAGS": flags})
     return out
@@ -190,7 +199,9 @@ def run(*, quick: bool) -> dict:
     geo, gcfg, ecfg = TrackerGeometry(), GraphConfig(train_labels="target"), EvalConfig()  # as configs/tracking.yaml
     mcfg = ModelConfig(hidden=32, iterations=4, mlp_layers=2, pos_weight=1.0)
     lr = LEARNING_RATE
-    events = load_or_simulate("ttbar", sz["n_events"], 0, geo, mu=20.0, pileup_pool=sz["pool"], workers=2, progress=False)
+    events = load_or_simulate(
+        "ttbar", sz["n_events"], 0, geo, mu=20.0, pileup_pool=sz["pool"], workers=2, progress=False
+    )
     n_test = max(2, sz["n_events"] // 5)
     train_ev, test_ev = events[:-n_test], events[-n_test:]
     cuts = cuts_from(train_ev, geo, gcfg)
@@ -198,8 +209,17 @@ def run(*, quick: bool) -> dict:
     buckets = make_buckets(train_g, gcfg.n_buckets)
     data = GraphBatches(training_graphs(train_g, gcfg), buckets, 1, seed=0)
 
-    tcfg = TrainConfig(steps=sz["steps"], batch_size=1, optimizer="adam", learning_rate=lr, schedule="constant",
-                       checkpoint_every=0, log_every=10, resume=False, progress=False)
+    tcfg = TrainConfig(
+        steps=sz["steps"],
+        batch_size=1,
+        optimizer="adam",
+        learning_rate=lr,
+        schedule="constant",
+        checkpoint_every=0,
+        log_every=10,
+        resume=False,
+        progress=False,
+    )
     params0 = init_params(jax.random.PRNGKey(0), mcfg)
     with tempfile.TemporaryDirectory() as wd:
         res = fit(make_loss_fn(mcfg), params0, data, tcfg, workdir=wd, key=jax.random.PRNGKey(1), plot_keys=())
@@ -220,22 +240,33 @@ def run(*, quick: bool) -> dict:
     ours, base, peer = sp["jax"], sp["jax_default_runtime"], sp["peer"]
     n = len(timing)
     return {
-        "metrics": {**metrics, "train_step_ms": 1e3 * ours["train_s"] / n, "infer_ms_timing_graphs": 1e3 * ours["infer_s"] / n,
-                    "page_faults_per_train_step": ours["page_faults_per_step"],
-                    "default_runtime_train_step_ms": 1e3 * base["train_s"] / n,
-                    "default_runtime_infer_ms": 1e3 * base["infer_s"] / n,
-                    "default_runtime_page_faults_per_train_step": base["page_faults_per_step"],
-                    "mean_edges_timing_graphs": float(np.mean([g.n_edge for g in timing]))},
-        "peer": {"name": f"torch {peer['torch']} + torch_geometric (CPU, best of 1 and {peer['all_threads']} threads: {peer['threads']})",
-                 "train_step_ms": 1e3 * peer["train_s"] / n, "infer_ms": 1e3 * peer["infer_s"] / n},
-        "ratios": {"train_step_speedup": peer["train_s"] / ours["train_s"],
-                   "inference_speedup": peer["infer_s"] / ours["infer_s"],
-                   "default_runtime_train_step_speedup": peer["train_s"] / base["train_s"],
-                   "default_runtime_inference_speedup": peer["infer_s"] / base["infer_s"]},
-        "notes": (f"{sz['n_events']} ttbar events, <mu>=20 pileup, noise; {len(train_g)} train / {len(test_g)} test; "
-                  f"IN hidden={mcfg.hidden}, iterations={mcfg.iterations}, mlp_layers={mcfg.mlp_layers}; {sz['steps']} Adam steps "
-                  f"lr={lr}, one graph per step; hepjax graphs padded to buckets {[tuple(b) for b in data.bucket_sizes]}; "
-                  f"peer on unpadded graphs; speed = median over {ROUNDS}x{REPEATS} calls, summed over {n} graphs; hepjax (runtime "
-                  f"{HOST_RUNTIME}), hepjax under JAX's default CPU runtime (default_runtime_*) and the peer each in a fresh "
-                  f"process of its own, one after the other."),
+        "metrics": {
+            **metrics,
+            "train_step_ms": 1e3 * ours["train_s"] / n,
+            "infer_ms_timing_graphs": 1e3 * ours["infer_s"] / n,
+            "page_faults_per_train_step": ours["page_faults_per_step"],
+            "default_runtime_train_step_ms": 1e3 * base["train_s"] / n,
+            "default_runtime_infer_ms": 1e3 * base["infer_s"] / n,
+            "default_runtime_page_faults_per_train_step": base["page_faults_per_step"],
+            "mean_edges_timing_graphs": float(np.mean([g.n_edge for g in timing])),
+        },
+        "peer": {
+            "name": f"torch {peer['torch']} + torch_geometric (CPU, best of 1 and {peer['all_threads']} threads: {peer['threads']})",
+            "train_step_ms": 1e3 * peer["train_s"] / n,
+            "infer_ms": 1e3 * peer["infer_s"] / n,
+        },
+        "ratios": {
+            "train_step_speedup": peer["train_s"] / ours["train_s"],
+            "inference_speedup": peer["infer_s"] / ours["infer_s"],
+            "default_runtime_train_step_speedup": peer["train_s"] / base["train_s"],
+            "default_runtime_inference_speedup": peer["infer_s"] / base["infer_s"],
+        },
+        "notes": (
+            f"{sz['n_events']} ttbar events, <mu>=20 pileup, noise; {len(train_g)} train / {len(test_g)} test; "
+            f"IN hidden={mcfg.hidden}, iterations={mcfg.iterations}, mlp_layers={mcfg.mlp_layers}; {sz['steps']} Adam steps "
+            f"lr={lr}, one graph per step; hepjax graphs padded to buckets {[tuple(b) for b in data.bucket_sizes]}; "
+            f"peer on unpadded graphs; speed = median over {ROUNDS}x{REPEATS} calls, summed over {n} graphs; hepjax (runtime "
+            f"{HOST_RUNTIME}), hepjax under JAX's default CPU runtime (default_runtime_*) and the peer each in a fresh "
+            f"process of its own, one after the other."
+        ),
     }

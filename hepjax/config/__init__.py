@@ -1,4 +1,5 @@
 """Experiment configuration: YAML files validated into typed, frozen dataclasses."""
+
 from hepjax.config.loader import (
     RunConfig,
     apply_overrides,

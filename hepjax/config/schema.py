@@ -12,6 +12,7 @@ dotted key and the file it came from::
     build(Optim, {"lr": -1}, source="configs/demo.yaml", prefix="train.optim")
     # ConfigError: configs/demo.yaml: train.optim.lr = -1 must be > 0.0
 """
+
 from __future__ import annotations
 
 import dataclasses

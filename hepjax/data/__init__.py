@@ -21,12 +21,13 @@ Experiments describe samples and jets with the config sections :class:`SampleCon
 Processes: see :data:`PROCESSES` and :mod:`hepjax.data.processes`. Cache layout and reading it
 with plain numpy or awkward: :mod:`hepjax.data.cache`.
 """
+
 from .cache import CacheError, default_cache_dir
 from .config import JetConfig, SampleConfig, cluster_from_config, generate_from_config
 from .generate import DEFAULT_CHUNK_SIZE, CacheWarning, generate, read_sample
 from .jets import ALGORITHMS, RESONANCES, Jets, cluster_jets, delta_r, match_jets_to_partons
-from .plots import plot_sample
 from .particles import DTYPES, FIELDS, Particles, empty, pad_events
+from .plots import plot_sample
 from .processes import COMMON, PROCESSES, beam_spot_settings, qcd_settings
 from .sample import EventSample
 

@@ -18,6 +18,7 @@ Reading a cached sample needs only numpy::
     pt = np.split(arrays["particles/pt"], np.cumsum(arrays["particles/counts"])[:-1])
     # or: ak.unflatten(arrays["particles/pt"], arrays["particles/counts"])
 """
+
 from __future__ import annotations
 
 import hashlib

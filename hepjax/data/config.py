@@ -12,6 +12,7 @@ Embed them in an experiment's ``Config`` (``sample: SampleConfig = section(Sampl
       workers: 2
     jets: {R: 0.8, ptmin: 200.0, max_jets: 2, max_constituents: 100}
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -54,8 +55,13 @@ class JetConfig:
 def generate_from_config(cfg: SampleConfig, *, progress: bool = True) -> EventSample:
     """:func:`generate` with the fields of a :class:`SampleConfig`."""
     kwargs = dataclasses.asdict(cfg)
-    return generate(kwargs.pop("process"), kwargs.pop("n_events"), kwargs.pop("seed"), progress=progress,
-                    **{**kwargs, "settings": tuple(cfg.settings)})
+    return generate(
+        kwargs.pop("process"),
+        kwargs.pop("n_events"),
+        kwargs.pop("seed"),
+        progress=progress,
+        **{**kwargs, "settings": tuple(cfg.settings)},
+    )
 
 
 def cluster_from_config(particles: Particles, cfg: JetConfig) -> Jets:

@@ -8,13 +8,14 @@ is the prefix of a larger one with the same seed and chunk size. Pythia's multip
 for ``minbias`` with diffraction, ~1 s otherwise) is computed once per settings with a fixed seed,
 stored in the cache and reused by every chunk (``MultipartonInteractions:reuseInit``).
 """
+
 from __future__ import annotations
 
 import importlib.metadata
 import json
 import math
-import numbers
 import multiprocessing
+import numbers
 import os
 import queue
 import time
@@ -167,7 +168,7 @@ def generate(
       ValueError: unknown process (the message lists the valid ones), ``n_events < 1``, a bad
         seed or malformed / unknown Pythia settings.
     """
-    base = process_settings(process)
+    process_settings(process)  # an unknown process fails here, before any other check
     n_events = _check_int("n_events", n_events, 1)
     seed = _check_int("seed", seed, 0)
     workers = _check_int("workers", workers, 1)

@@ -9,6 +9,7 @@ four-vectors: E = sqrt(m² + (pT cosh η)²), E-scheme recombination.
 Reference: M. Cacciari, G. Salam, G. Soyez, "The anti-kt jet clustering algorithm",
 JHEP 04 (2008) 063 [arXiv:0802.1189]; FastJet user manual, EPJC 72 (2012) 1896.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -69,8 +70,10 @@ def _validated(particles: Particles) -> dict[str, np.ndarray]:
 
 def _scatter(index_lists):
     """Flattened (event, j[, k]) positions and values of a ragged ``[n, var(, var)]`` awkward array."""
-    pos = [ak.flatten(ak.broadcast_arrays(ak.local_index(index_lists, axis=a), index_lists)[0], axis=None)
-           for a in range(index_lists.ndim)]
+    pos = [
+        ak.flatten(ak.broadcast_arrays(ak.local_index(index_lists, axis=a), index_lists)[0], axis=None)
+        for a in range(index_lists.ndim)
+    ]
     return tuple(np.asarray(p, np.int64) for p in pos), np.asarray(ak.flatten(index_lists, axis=None))
 
 
@@ -181,8 +184,12 @@ def match_jets_to_partons(jets: Jets, partons: Particles, *, dr: float = 0.8, pr
     pm = np.asarray(partons.mask, bool)
     if jm.shape[0] != pm.shape[0]:
         raise ValueError(f"jets have {jm.shape[0]} events but partons have {pm.shape[0]}")
-    d = delta_r(np.asarray(jets.eta)[:, :, None], np.asarray(jets.phi)[:, :, None],
-                np.asarray(partons.eta)[:, None, :], np.asarray(partons.phi)[:, None, :])
+    d = delta_r(
+        np.asarray(jets.eta)[:, :, None],
+        np.asarray(jets.phi)[:, :, None],
+        np.asarray(partons.eta)[:, None, :],
+        np.asarray(partons.phi)[:, None, :],
+    )
     pdg = np.asarray(partons.pdg).astype(np.int32)
     ok = jm[:, :, None] & pm[:, None, :] & (d < dr)
     d = np.where(ok, d, np.inf)

@@ -7,6 +7,7 @@ marks real entries. All fields share the shape ``[..., n_particles]`` (typically
 Units: GeV for momenta and masses, radians for angles, mm for vertex positions,
 elementary charges for ``charge``.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -15,16 +16,16 @@ import numpy as np
 
 
 class Particles(NamedTuple):
-    pt: np.ndarray      # float32, GeV, transverse momentum
-    eta: np.ndarray     # float32, pseudorapidity
-    phi: np.ndarray     # float32, rad, in (-pi, pi]
-    mass: np.ndarray    # float32, GeV
-    pdg: np.ndarray     # int32, PDG id (0 for padding)
+    pt: np.ndarray  # float32, GeV, transverse momentum
+    eta: np.ndarray  # float32, pseudorapidity
+    phi: np.ndarray  # float32, rad, in (-pi, pi]
+    mass: np.ndarray  # float32, GeV
+    pdg: np.ndarray  # int32, PDG id (0 for padding)
     charge: np.ndarray  # float32, units of e
-    vx: np.ndarray      # float32, mm, production vertex
-    vy: np.ndarray      # float32, mm
-    vz: np.ndarray      # float32, mm
-    mask: np.ndarray    # bool, True for real particles
+    vx: np.ndarray  # float32, mm, production vertex
+    vy: np.ndarray  # float32, mm
+    vz: np.ndarray  # float32, mm
+    mask: np.ndarray  # bool, True for real particles
 
     @property
     def energy(self):

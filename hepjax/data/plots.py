@@ -6,6 +6,7 @@ jet-mass (if ``jets`` are given) or hard-parton mass distribution, all weighted 
 weights. matplotlib is imported only when plotting, so generation workers stay light. The
 hepjax corner label goes on the first panel only (mplhep draws the canvas for each label).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -56,7 +57,9 @@ def plot_sample(sample: EventSample, path: str | Path, *, jets: Jets | None = No
     ax = axes[1, 1]
     if jets is not None and np.asarray(jets.mask)[:, 0].any():
         lead = np.asarray(jets.mask)[:, 0]
-        ax.hist(np.asarray(jets.mass)[lead, 0], bins=np.linspace(0, 250, 51), weights=w_evt[lead], histtype="step", lw=2)
+        ax.hist(
+            np.asarray(jets.mass)[lead, 0], bins=np.linspace(0, 250, 51), weights=w_evt[lead], histtype="step", lw=2
+        )
         ax.set(xlabel="leading-jet mass [GeV]", ylabel="events")
     else:
         ids = np.unique(np.abs(q.pdg[q.mask]))

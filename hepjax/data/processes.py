@@ -27,6 +27,7 @@ Every process also gets :data:`COMMON`: quiet output, the LHC "stable particle" 
 and τ decay with displaced vertices, in mm), and no event listing. Primary vertices sit at the origin unless :func:`beam_spot_settings`
 is passed in ``settings``.
 """
+
 from __future__ import annotations
 
 import math

@@ -4,6 +4,7 @@ A chunk is the unit of reproducibility: it gets a fresh ``Pythia`` instance seed
 ``(seed, chunk_index)`` only, so a sample is the same whichever process generates which chunk.
 This module imports only numpy, awkward and pythia8mc (no JAX) so spawned workers start fast.
 """
+
 from __future__ import annotations
 
 import time

@@ -6,6 +6,7 @@ length ``counts.sum()`` (events concatenated). This is the layout awkward reads 
 (``ak.unflatten(flat["particles/pt"], flat["particles/counts"])``). In memory, users get the
 padded, fixed-shape :class:`~hepjax.data.particles.Particles` that ``jit`` wants.
 """
+
 from __future__ import annotations
 
 import warnings

@@ -1,4 +1,5 @@
 """Mass decorrelation: distance correlation (DisCo), moment decorrelation (MoDe), adversaries, metrics."""
+
 from hepjax.decorrelation.adversarial import (
     adversary_mixture,
     adversary_nll,

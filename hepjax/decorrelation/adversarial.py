@@ -11,6 +11,7 @@ Example::
     adv = init_adversary(key, n_components=5, hidden=32)
     nll = adversary_nll(adv, gradient_reversal(score, lam), (mass - 150.) / 50., w_bkg)
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -49,6 +49,7 @@ Example::
     distance_correlation(x, 3.0 * x + 1.0)        # 1.0: exact linear relation
     distance_correlation(x, jnp.cos(40.0 * x))    # small
 """
+
 from __future__ import annotations
 
 import functools
@@ -110,8 +111,15 @@ def _sums_from_rows(x: jax.Array, y: jax.Array, w: jax.Array, rows: jax.Array) -
     ra, rb, c = rows
     big_w = jnp.sum(w)
     return PairSums(
-        big_w, w @ c, _square_sum(x, w, big_w), _square_sum(y, w, big_w),
-        w @ (ra * rb), w @ (ra * ra), w @ (rb * rb), w @ ra, w @ rb,
+        big_w,
+        w @ c,
+        _square_sum(x, w, big_w),
+        _square_sum(y, w, big_w),
+        w @ (ra * rb),
+        w @ (ra * ra),
+        w @ (rb * rb),
+        w @ ra,
+        w @ rb,
     )
 
 

@@ -4,6 +4,7 @@ R50 (background rejection at 50% signal efficiency) and 1/JSD, the Jensen–Shan
 between the background mass histograms that pass and fail the 50%-signal-efficiency cut, as in
 Kasieczka & Shih, PRL 125 (2020) 122001. JSD uses log base 2 (so JSD is in [0, 1]).
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -13,6 +13,7 @@ Example::
 
     loss = mode_loss(scores, mass, weights * (labels == 0), order=0, bins=16, mass_range=(50., 250.))
 """
+
 from __future__ import annotations
 
 import jax

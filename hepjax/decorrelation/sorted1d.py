@@ -25,6 +25,7 @@ Ties: pairs tied in ``x`` or in ``y`` contribute zero to every sum and are exclu
 inequalities), so the gradient equals that of the dense path, whose ``|x_i - x_j|`` has
 derivative 0 at ``x_i = x_j``. The sort order is piecewise constant and carries no gradient.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple

@@ -3,6 +3,7 @@
 The barrel tracker that records hits lives in :mod:`hepjax.detector.tracker` (import it as
 such; it is not re-exported here).
 """
+
 from hepjax.detector.calorimeter import cell_centres, deposit, threshold_cells
 from hepjax.detector.params import (
     CaloGrid,

@@ -10,6 +10,7 @@ Two deposition rules:
 
 Then :func:`threshold_cells` applies the cell energy threshold (soft or hard step).
 """
+
 from __future__ import annotations
 
 import math
@@ -58,7 +59,12 @@ def deposit(energy: jax.Array, eta: jax.Array, phi: jax.Array, grid: CaloGrid, *
         i_lo, i_hi = jnp.clip(i0, 0, ne - 1), jnp.clip(i0 + 1, 0, ne - 1)
         j_lo, j_hi = jnp.mod(j0, nphi), jnp.mod(j0 + 1, nphi)
         idx = jnp.concatenate(
-            [base + i_lo * nphi + j_lo, base + i_lo * nphi + j_hi, base + i_hi * nphi + j_lo, base + i_hi * nphi + j_hi],
+            [
+                base + i_lo * nphi + j_lo,
+                base + i_lo * nphi + j_hi,
+                base + i_hi * nphi + j_lo,
+                base + i_hi * nphi + j_hi,
+            ],
             axis=-1,
         )
         val = jnp.concatenate([e * (1 - fe) * (1 - fp), e * (1 - fe) * fp, e * fe * (1 - fp), e * fe * fp], axis=-1)

@@ -10,6 +10,7 @@ All functions are NumPy, vectorised over particles (1-D arrays, float64 internal
 Units: mm, GeV, T, rad. Conventions follow the PDG review "Passage of particles through matter"
 (Highland formula) and "Kinematics" (helix parameters).
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple

@@ -13,6 +13,7 @@ The numbers of :func:`cms_like` are taken from the public Delphes CMS card
 (``cards/delphes_card_CMS.tcl``) and its tracker card (``cards/trackResolutionCMS.tcl``,
 from CMS, JINST 9 (2014) P10009, arXiv:1405.6569); see the docstring there.
 """
+
 from __future__ import annotations
 
 import dataclasses

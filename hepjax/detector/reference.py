@@ -4,6 +4,7 @@ Two uses: the test oracle (given the same :class:`~hepjax.detector.smearing.Nois
 reproduce the JAX result to float round-off) and the benchmark peer (``hepjax bench detector``).
 Cell deposition uses ``np.bincount``. No gradients.
 """
+
 from __future__ import annotations
 
 import math
@@ -83,8 +84,13 @@ def deposit_numpy(energy, eta, phi, grid: CaloGrid, hard: bool) -> np.ndarray:
 
 
 def smear_numpy(
-    noise: Noise, particles: Particles, params: DetectorParams, *, hard: bool = False,
-    temperature: float = 1.0, with_cells: bool = True,
+    noise: Noise,
+    particles: Particles,
+    params: DetectorParams,
+    *,
+    hard: bool = False,
+    temperature: float = 1.0,
+    with_cells: bool = True,
 ) -> Reco:
     """NumPy reimplementation of :func:`hepjax.detector.smear_with_noise`; same :class:`Reco`."""
     p = Particles(*(np.asarray(x) for x in particles))
@@ -103,7 +109,9 @@ def smear_numpy(
 
     pt_safe = np.where(charged & (p.pt > 0), p.pt, f(1))
     sig_pt = np.hypot(reg("tracker.pt.a", row), reg("tracker.pt.b", row) * pt_safe)
-    sig = {q: np.hypot(reg(f"tracker.{q}.a"), reg(f"tracker.{q}.b") / pt_safe) for q in ("d0", "z0", "phi", "cot_theta")}
+    sig = {
+        q: np.hypot(reg(f"tracker.{q}.a"), reg(f"tracker.{q}.b") / pt_safe) for q in ("d0", "z0", "phi", "cot_theta")
+    }
     scale = 1 + sig_pt * noise.curvature
     trk_pt = p.pt / np.abs(scale)
     trk_phi = np.mod(p.phi + sig["phi"] * noise.phi + math.pi, 2 * math.pi) - math.pi
@@ -120,8 +128,11 @@ def smear_numpy(
     e_safe = np.where((in_ecal | in_hcal) & (energy > 0), energy, f(1))
     calo = {}
     for name in ("ecal", "hcal"):
-        rel = np.sqrt(reg(f"{name}.resolution.stochastic") ** 2 / e_safe
-                      + (reg(f"{name}.resolution.noise") / e_safe) ** 2 + reg(f"{name}.resolution.constant") ** 2)
+        rel = np.sqrt(
+            reg(f"{name}.resolution.stochastic") ** 2 / e_safe
+            + (reg(f"{name}.resolution.noise") / e_safe) ** 2
+            + reg(f"{name}.resolution.constant") ** 2
+        )
         calo[name] = (e_safe * rel, _step(P[f"{name}.eta_max"] - ae, ew, hard, t))
     ecal_e = np.where(in_ecal, energy + calo["ecal"][0] * noise.ecal, 0).astype(f)
     hcal_e = np.where(in_hcal, energy + calo["hcal"][0] * noise.hcal, 0).astype(f)
@@ -135,7 +146,9 @@ def smear_numpy(
     e_out = np.where(charged, np.sqrt(p.mass**2 + (trk_pt * np.cosh(trk_eta)) ** 2), np.where(pt > 0, e_n, 0))
     w_ph = calo["ecal"][1] * _step(ecal_e - P["ecal.e_min"], P["ecal.e_min_width"], hard, t)
     w_nh = calo["hcal"][1] * _step(hcal_e - P["hcal.e_min"], P["hcal.e_min_width"], hard, t)
-    weight = np.where(p.mask, np.select([charged, sp == PHOTON, sp == NEUTRAL_HADRON], [eff, w_ph, w_nh], 0), 0).astype(f)
+    weight = np.where(p.mask, np.select([charged, sp == PHOTON, sp == NEUTRAL_HADRON], [eff, w_ph, w_nh], 0), 0).astype(
+        f
+    )
 
     lead = p.pt.shape[:-1]
     cells = {}
@@ -148,15 +161,32 @@ def smear_numpy(
             cells[name] = np.zeros(lead + (0, 0), f)
     zero = np.zeros_like(p.pt)
     return Reco(
-        pt=pt, eta=eta, phi=phi, mass=p.mass, energy=e_out.astype(f),
-        charge=np.where(charged, p.charge * np.sign(scale), p.charge), pdg=p.pdg, vx=p.vx, vy=p.vy, vz=p.vz,
-        d0=np.where(charged, d0_true + sig["d0"] * noise.d0, zero), z0=np.where(charged, z0_true + sig["z0"] * noise.z0, zero),
-        ecal_e=ecal_e, hcal_e=hcal_e, sigma_pt_rel=np.where(charged, sig_pt, zero),
-        sigma_phi=np.where(charged, sig["phi"], zero), sigma_cot_theta=np.where(charged, sig["cot_theta"], zero),
-        sigma_d0=np.where(charged, sig["d0"], zero), sigma_z0=np.where(charged, sig["z0"], zero),
-        sigma_ecal=np.where(in_ecal, calo["ecal"][0], zero), sigma_hcal=np.where(in_hcal, calo["hcal"][0], zero),
-        species=sp, weight=weight, mask=p.mask & (noise.uniform < weight),
-        ecal_cells=cells["ecal"], hcal_cells=cells["hcal"],
+        pt=pt,
+        eta=eta,
+        phi=phi,
+        mass=p.mass,
+        energy=e_out.astype(f),
+        charge=np.where(charged, p.charge * np.sign(scale), p.charge),
+        pdg=p.pdg,
+        vx=p.vx,
+        vy=p.vy,
+        vz=p.vz,
+        d0=np.where(charged, d0_true + sig["d0"] * noise.d0, zero),
+        z0=np.where(charged, z0_true + sig["z0"] * noise.z0, zero),
+        ecal_e=ecal_e,
+        hcal_e=hcal_e,
+        sigma_pt_rel=np.where(charged, sig_pt, zero),
+        sigma_phi=np.where(charged, sig["phi"], zero),
+        sigma_cot_theta=np.where(charged, sig["cot_theta"], zero),
+        sigma_d0=np.where(charged, sig["d0"], zero),
+        sigma_z0=np.where(charged, sig["z0"], zero),
+        sigma_ecal=np.where(in_ecal, calo["ecal"][0], zero),
+        sigma_hcal=np.where(in_hcal, calo["hcal"][0], zero),
+        species=sp,
+        weight=weight,
+        mask=p.mask & (noise.uniform < weight),
+        ecal_cells=cells["ecal"],
+        hcal_cells=cells["hcal"],
     )
 
 

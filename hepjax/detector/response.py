@@ -10,6 +10,7 @@ A per-region value is blended as the telescoping sum
 region weights of :func:`region_weights`, but with no small trailing axis to reduce over
 (XLA's CPU reductions over a size-3 axis are slow; this form is purely elementwise).
 """
+
 from __future__ import annotations
 
 import jax
@@ -71,7 +72,9 @@ def blend(values: jax.Array, steps: list[jax.Array], row: jax.Array | None = Non
     return out
 
 
-def quadrature(res: QuadratureResolution, x: jax.Array, steps: list[jax.Array], row: jax.Array | None = None) -> jax.Array:
+def quadrature(
+    res: QuadratureResolution, x: jax.Array, steps: list[jax.Array], row: jax.Array | None = None
+) -> jax.Array:
     """σ = a ⊕ b·x with a, b blended over the |η| regions (``steps`` from :func:`edge_steps`)."""
     a = blend(res.a, steps, row)
     b = blend(res.b, steps, row)

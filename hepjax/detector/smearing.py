@@ -25,6 +25,7 @@ treated as invisible and NaN momenta propagate). :func:`smear_checked` runs the 
 :func:`~hepjax.detector.params.validate_params` first and raises a ``ValueError`` naming the
 field and index.
 """
+
 from __future__ import annotations
 
 import math
@@ -79,7 +80,9 @@ def draw_noise(key: jax.Array, shape: tuple[int, ...], dtype=jnp.float32) -> Noi
     # CPU); normals by the inverse CDF, as jax.random.normal does.
     n = len(Noise._fields)
     u = jax.random.uniform(key, (n,) + tuple(shape), dtype, minval=jnp.finfo(dtype).tiny, maxval=1.0)
-    normals = jnp.clip(jnp.sqrt(2.0).astype(dtype) * jax.scipy.special.erfinv(2.0 * u[:-1] - 1.0), -NOISE_CLIP, NOISE_CLIP)
+    normals = jnp.clip(
+        jnp.sqrt(2.0).astype(dtype) * jax.scipy.special.erfinv(2.0 * u[:-1] - 1.0), -NOISE_CLIP, NOISE_CLIP
+    )
     return Noise(*normals, u[-1])
 
 
@@ -176,7 +179,11 @@ def smear(
     """
     return smear_with_noise(
         draw_noise(key, np.shape(particles.pt), jnp.asarray(particles.pt).dtype),
-        particles, det_params, hard=hard, temperature=temperature, with_cells=with_cells,
+        particles,
+        det_params,
+        hard=hard,
+        temperature=temperature,
+        with_cells=with_cells,
     )
 
 
@@ -258,16 +265,32 @@ def smear_with_noise(
         ecal_cells = hcal_cells = jnp.zeros(lead + (0, 0), p.pt.dtype)
 
     return Reco(
-        pt=pt, eta=eta, phi=phi, mass=p.mass, energy=energy,
-        charge=jnp.where(charged, trk_q, p.charge), pdg=p.pdg, vx=p.vx, vy=p.vy, vz=p.vz,
+        pt=pt,
+        eta=eta,
+        phi=phi,
+        mass=p.mass,
+        energy=energy,
+        charge=jnp.where(charged, trk_q, p.charge),
+        pdg=p.pdg,
+        vx=p.vx,
+        vy=p.vy,
+        vz=p.vz,
         d0=jnp.where(charged, d0_true + sig_d0 * noise.d0, zero),
         z0=jnp.where(charged, z0_true + sig_z0 * noise.z0, zero),
-        ecal_e=ecal_e, hcal_e=hcal_e,
-        sigma_pt_rel=jnp.where(charged, sig_pt, zero), sigma_phi=jnp.where(charged, sig_phi, zero),
+        ecal_e=ecal_e,
+        hcal_e=hcal_e,
+        sigma_pt_rel=jnp.where(charged, sig_pt, zero),
+        sigma_phi=jnp.where(charged, sig_phi, zero),
         sigma_cot_theta=jnp.where(charged, sig_cot, zero),
-        sigma_d0=jnp.where(charged, sig_d0, zero), sigma_z0=jnp.where(charged, sig_z0, zero),
-        sigma_ecal=jnp.where(in_ecal, sig_ecal, zero), sigma_hcal=jnp.where(in_hcal, sig_hcal, zero),
-        species=sp, weight=weight, mask=mask, ecal_cells=ecal_cells, hcal_cells=hcal_cells,
+        sigma_d0=jnp.where(charged, sig_d0, zero),
+        sigma_z0=jnp.where(charged, sig_z0, zero),
+        sigma_ecal=jnp.where(in_ecal, sig_ecal, zero),
+        sigma_hcal=jnp.where(in_hcal, sig_hcal, zero),
+        species=sp,
+        weight=weight,
+        mask=mask,
+        ecal_cells=ecal_cells,
+        hcal_cells=hcal_cells,
     )
 
 

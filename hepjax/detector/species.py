@@ -16,6 +16,7 @@ code  species          seen by
 An id outside these tables is *unknown*: :func:`validate_particles` rejects it on the host;
 inside ``jit`` (no host check) it is treated as invisible.
 """
+
 from __future__ import annotations
 
 import jax
@@ -29,14 +30,28 @@ SPECIES_NAMES = ("invisible", "charged hadron", "electron", "muon", "photon", "n
 
 # |PDG id| -> species. Long-lived hadrons that reach the detector in Pythia's default setup.
 _TABLE = {
-    12: INVISIBLE, 14: INVISIBLE, 16: INVISIBLE, 1000022: INVISIBLE, 1000039: INVISIBLE,
+    12: INVISIBLE,
+    14: INVISIBLE,
+    16: INVISIBLE,
+    1000022: INVISIBLE,
+    1000039: INVISIBLE,
     11: ELECTRON,
     13: MUON,
-    22: PHOTON, 111: PHOTON,
-    211: CHARGED_HADRON, 321: CHARGED_HADRON, 2212: CHARGED_HADRON, 3112: CHARGED_HADRON,
-    3222: CHARGED_HADRON, 3312: CHARGED_HADRON, 3334: CHARGED_HADRON,
-    130: NEUTRAL_HADRON, 310: NEUTRAL_HADRON, 2112: NEUTRAL_HADRON, 3122: NEUTRAL_HADRON,
-    3212: NEUTRAL_HADRON, 3322: NEUTRAL_HADRON,
+    22: PHOTON,
+    111: PHOTON,
+    211: CHARGED_HADRON,
+    321: CHARGED_HADRON,
+    2212: CHARGED_HADRON,
+    3112: CHARGED_HADRON,
+    3222: CHARGED_HADRON,
+    3312: CHARGED_HADRON,
+    3334: CHARGED_HADRON,
+    130: NEUTRAL_HADRON,
+    310: NEUTRAL_HADRON,
+    2112: NEUTRAL_HADRON,
+    3122: NEUTRAL_HADRON,
+    3212: NEUTRAL_HADRON,
+    3322: NEUTRAL_HADRON,
 }
 KNOWN_PDG = np.array(sorted(_TABLE), dtype=np.int32)
 _KNOWN_SPECIES = np.array([_TABLE[int(k)] for k in KNOWN_PDG], dtype=np.int32)

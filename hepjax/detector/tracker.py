@@ -28,6 +28,7 @@ Example::
     hits = simulate_event_hits(one, TrackerGeometry(), seed_or_key=0, noise=False, efficiency=False)
     hits.layer  # array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], dtype=int32): one hit per barrel layer
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -72,7 +73,9 @@ class TrackerGeometry:
             raise ValueError("TrackerGeometry needs at least one barrel layer or endcap disk")
         for name in ("barrel_half_lengths", "sigma_rphi", "sigma_z", "material"):
             if len(getattr(self, name)) != n:
-                raise ValueError(f"TrackerGeometry.{name} has {len(getattr(self, name))} entries, expected {n} (one per barrel layer)")
+                raise ValueError(
+                    f"TrackerGeometry.{name} has {len(getattr(self, name))} entries, expected {n} (one per barrel layer)"
+                )
         if any(b <= a for a, b in zip(self.barrel_radii, self.barrel_radii[1:])):
             raise ValueError(f"TrackerGeometry.barrel_radii must increase, got {self.barrel_radii}")
         if self.endcap_r_max <= self.endcap_r_min:
@@ -137,7 +140,9 @@ def _rng(seed_or_key: Any) -> np.random.Generator:
             data = jax.random.key_data(data)
         return np.random.default_rng(np.asarray(data, np.uint32).ravel().tolist())
     except (TypeError, ValueError) as err:
-        raise TypeError(f"seed_or_key must be an int, a numpy Generator or a jax PRNG key, got {seed_or_key!r}") from err
+        raise TypeError(
+            f"seed_or_key must be an int, a numpy Generator or a jax PRNG key, got {seed_or_key!r}"
+        ) from err
 
 
 def _check_event(p: Particles) -> None:
@@ -145,13 +150,17 @@ def _check_event(p: Particles) -> None:
         raise TypeError(f"particles must be a hepjax Particles record, got {type(p).__name__}")
     shapes = {np.shape(getattr(p, f)) for f in FIELDS}
     if len(shapes) != 1 or len(next(iter(shapes))) != 1:
-        raise ValueError(f"simulate_event_hits takes ONE event (1-D Particles fields); got field shapes {sorted(shapes)}")
+        raise ValueError(
+            f"simulate_event_hits takes ONE event (1-D Particles fields); got field shapes {sorted(shapes)}"
+        )
     m = np.asarray(p.mask, bool)
     for f in ("pt", "eta", "phi", "mass", "charge", "vx", "vy", "vz"):
         v = np.asarray(getattr(p, f))[m]
         bad = ~np.isfinite(v)
         if bad.any():
-            raise ValueError(f"particles.{f} is not finite for {int(bad.sum())} particle(s), e.g. index {int(np.flatnonzero(m)[np.argmax(bad)])}")
+            raise ValueError(
+                f"particles.{f} is not finite for {int(bad.sum())} particle(s), e.g. index {int(np.flatnonzero(m)[np.argmax(bad)])}"
+            )
     if (np.asarray(p.pt)[m] < 0).any():
         raise ValueError("particles.pt is negative for some particle")
     if (np.asarray(p.mass)[m] < 0).any():
@@ -197,8 +206,15 @@ def simulate_event_hits(
     m = np.asarray(particles.mask, bool) & (np.asarray(particles.charge) != 0) & (np.asarray(particles.pt) >= min_pt)
     idx = np.flatnonzero(m).astype(np.int32)
     f64 = lambda a: np.asarray(a, np.float64)[idx]
-    state = hx.HelixState(f64(particles.vx), f64(particles.vy), f64(particles.vz), f64(particles.phi),
-                          np.sinh(f64(particles.eta)), f64(particles.pt), f64(particles.charge))
+    state = hx.HelixState(
+        f64(particles.vx),
+        f64(particles.vy),
+        f64(particles.vz),
+        f64(particles.phi),
+        np.sinh(f64(particles.eta)),
+        f64(particles.pt),
+        f64(particles.charge),
+    )
     mass = f64(particles.mass)
 
     nb = g.n_barrel
@@ -247,7 +263,9 @@ def simulate_event_hits(
         cot = sub.cot_theta
         if multiple_scattering:
             is_disk = lay >= nb
-            x0 = np.where(is_disk, g.endcap_material, np.asarray(g.material + (0.0,))[np.minimum(lay, nb)] if nb else 0.0)
+            x0 = np.where(
+                is_disk, g.endcap_material, np.asarray(g.material + (0.0,))[np.minimum(lay, nb)] if nb else 0.0
+            )
             sin_t = 1.0 / np.sqrt(1.0 + cot**2)
             cos_t = cot * sin_t
             rad = np.arctan2(y, x)
@@ -278,8 +296,24 @@ def simulate_event_hits(
     pid_sorted = cols[4]
     first = np.searchsorted(pid_sorted, pid_sorted, side="left")
     order = np.arange(pid_sorted.size) - first
-    hits = Hits(*(np.asarray(v) for v in (cols[0], cols[1], cols[2], np.hypot(cols[0], cols[1]), np.arctan2(cols[1], cols[0]),
-                                           cols[3], cols[4], cols[5], cols[6], cols[7], order)))
+    hits = Hits(
+        *(
+            np.asarray(v)
+            for v in (
+                cols[0],
+                cols[1],
+                cols[2],
+                np.hypot(cols[0], cols[1]),
+                np.arctan2(cols[1], cols[0]),
+                cols[3],
+                cols[4],
+                cols[5],
+                cols[6],
+                cols[7],
+                order,
+            )
+        )
+    )
     if noise and g.noise_density > 0:
         hits = _concat(hits, _noise_hits(g, rng))
     return _as_dtypes(hits)
@@ -367,7 +401,9 @@ def overlay_pileup(
     if n_pu and pool == 0:
         raise ValueError("overlay_pileup: the minimum-bias pool is empty")
     pick = rng.permutation(pool)[:n_pu] if n_pu <= pool else rng.integers(0, pool, n_pu)
-    events = [Particles(*(np.asarray(f) for f in hard_event))] + [Particles(*(np.asarray(f)[i] for f in minbias)) for i in pick]
+    events = [Particles(*(np.asarray(f) for f in hard_event))] + [
+        Particles(*(np.asarray(f)[i] for f in minbias)) for i in pick
+    ]
     out = {f: [] for f in FIELDS}
     origin = []
     for k, ev in enumerate(events):

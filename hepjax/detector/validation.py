@@ -3,6 +3,7 @@
 Used by ``experiments/detector_validation.py``. Host-side NumPy on the outputs of
 :func:`hepjax.detector.smear`; every plot in the hepjax style (:mod:`hepjax.plotting`).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -42,9 +43,14 @@ def pulls(particles: Particles, reco: Reco) -> dict[str, np.ndarray]:
     e_true = np.sqrt(p.mass.astype(np.float64) ** 2 + (p.pt * np.cosh(p.eta.astype(np.float64))) ** 2)
     pt = p.pt.astype(np.float64)
     out = {
-        "pt": ((r.charge / np.where(r.pt > 0, r.pt, 1) - p.charge / np.where(pt > 0, pt, 1)) * pt / np.where(r.sigma_pt_rel > 0, r.sigma_pt_rel, 1))[trk],
+        "pt": (
+            (r.charge / np.where(r.pt > 0, r.pt, 1) - p.charge / np.where(pt > 0, pt, 1))
+            * pt
+            / np.where(r.sigma_pt_rel > 0, r.sigma_pt_rel, 1)
+        )[trk],
         "phi": (np.mod(r.phi - p.phi + np.pi, 2 * np.pi) - np.pi)[trk] / r.sigma_phi[trk],
-        "cot_theta": (np.sinh(r.eta.astype(np.float64)) - np.sinh(p.eta.astype(np.float64)))[trk] / r.sigma_cot_theta[trk],
+        "cot_theta": (np.sinh(r.eta.astype(np.float64)) - np.sinh(p.eta.astype(np.float64)))[trk]
+        / r.sigma_cot_theta[trk],
         "d0": (r.d0 - d0)[trk] / r.sigma_d0[trk],
         "z0": (r.z0 - z0)[trk] / r.sigma_z0[trk],
     }
@@ -63,10 +69,21 @@ def fit_gaussian(x: np.ndarray) -> dict[str, float]:
     x = np.asarray(x, np.float64)
     x = x[np.isfinite(x) & (np.abs(x) < PULL_RANGE)]
     if x.size < 2:
-        return {"mean": float("nan"), "width": float("nan"), "mean_err": float("nan"), "width_err": float("nan"), "n": int(x.size)}
+        return {
+            "mean": float("nan"),
+            "width": float("nan"),
+            "mean_err": float("nan"),
+            "width_err": float("nan"),
+            "n": int(x.size),
+        }
     mu, sd = stats.norm.fit(x)
-    return {"mean": float(mu), "width": float(sd), "mean_err": float(sd / np.sqrt(x.size)),
-            "width_err": float(sd / np.sqrt(2 * x.size)), "n": int(x.size)}
+    return {
+        "mean": float(mu),
+        "width": float(sd),
+        "mean_err": float(sd / np.sqrt(x.size)),
+        "width_err": float(sd / np.sqrt(2 * x.size)),
+        "n": int(x.size),
+    }
 
 
 def binned_width(x: np.ndarray, residual: np.ndarray, edges: np.ndarray, *, min_count: int = 20):
@@ -106,12 +123,16 @@ def param_curve(params: DetectorParams, kind: str, x: np.ndarray, eta: float, ro
     return np.asarray(calo_relative(calo.resolution, x, w))
 
 
-def param_efficiency(params: DetectorParams, pt: np.ndarray, eta: float, row: int, *, hard: bool, temperature: float = 1.0):
+def param_efficiency(
+    params: DetectorParams, pt: np.ndarray, eta: float, row: int, *, hard: bool, temperature: float = 1.0
+):
     """Tracking efficiency (turn-on × plateau) of species ``row`` at |η| = ``eta`` vs pT."""
     pt = jnp.asarray(pt, jnp.float32)
     e = jnp.full(pt.shape, abs(eta), jnp.float32)
     w = edge_steps(e, params.tracker.efficiency.eta_edges, params.edge_width, hard=hard, temperature=temperature)
-    return np.asarray(efficiency(params.tracker.efficiency, pt, w, jnp.full(pt.shape, row), hard=hard, temperature=temperature))
+    return np.asarray(
+        efficiency(params.tracker.efficiency, pt, w, jnp.full(pt.shape, row), hard=hard, temperature=temperature)
+    )
 
 
 def plot_pulls(pull: dict[str, np.ndarray], fits: dict[str, dict], path: Path) -> Path:
@@ -127,13 +148,14 @@ def plot_pulls(pull: dict[str, np.ndarray], fits: dict[str, dict], path: Path) -
         ax.hist(v, bins=bins, density=True, histtype="step", lw=1.5, label=f"pulls (n={v.size})")
         ax.plot(xs, stats.norm.pdf(xs), "k--", label="N(0, 1)")
         f = fits[name]
-        ax.plot(xs, stats.norm.pdf(xs, f["mean"], f["width"]), "r-", lw=1,
-                label=f"fit μ={f['mean']:.3f} σ={f['width']:.3f}")
+        ax.plot(
+            xs, stats.norm.pdf(xs, f["mean"], f["width"]), "r-", lw=1, label=f"fit μ={f['mean']:.3f} σ={f['width']:.3f}"
+        )
         ax.set_xlabel(f"pull {name}")
         ax.set_yscale("log")
         ax.set_ylim(1e-5, 1.0)
         ax.legend(fontsize=9, loc="lower center")
-    for ax in axes.ravel()[len(names):]:
+    for ax in axes.ravel()[len(names) :]:
         ax.set_visible(False)
     label(axes.ravel()[0])
     return savefig(fig, path)

@@ -1,4 +1,5 @@
 """Generic evaluation tools: classifier two-sample test, ROC AUC and separation power."""
+
 from hepjax.evaluation.classifier_test import (
     MLPClassifier,
     classifier_two_sample_auc,

@@ -11,10 +11,11 @@ Example::
                                     train_cfg=TrainConfig(steps=500, batch_size=256), workdir="runs/cls")
     out["auc"]
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import flax.linen as nn
 import jax
@@ -54,7 +55,9 @@ def roc_auc(scores: np.ndarray, labels: np.ndarray, weights: np.ndarray | None =
     return float(np.sum(pos_per * (neg_below + 0.5 * neg_per)) / (w_pos * w_neg))
 
 
-def roc_curve(scores: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def roc_curve(
+    scores: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """False- and true-positive rates ``(fpr, tpr)`` for every threshold, from (0, 0) to (1, 1)."""
     s = np.asarray(scores, np.float64).ravel()
     y = np.asarray(labels).ravel().astype(bool)
@@ -144,10 +147,14 @@ def classifier_two_sample_auc(
         loss = jnp.sum(batch["w"] * optax.sigmoid_binary_cross_entropy(logits, batch["y"])) / jnp.sum(batch["w"])
         return loss, {}
 
-    data = ArrayDataset({"x": xs[train], "y": y[train], "w": w[train].astype(np.float32)}, train_cfg.batch_size, seed=seed)
+    data = ArrayDataset(
+        {"x": xs[train], "y": y[train], "w": w[train].astype(np.float32)}, train_cfg.batch_size, seed=seed
+    )
     res = fit(loss_fn, params, data, train_cfg, workdir=workdir, key=k_fit)
     predict = jax.jit(model.apply)
-    score = lambda idx: np.concatenate([np.asarray(predict(res.state.params, xs[idx][i : i + 8192])) for i in range(0, len(idx), 8192)])  # noqa: E731
+    score = lambda idx: np.concatenate(
+        [np.asarray(predict(res.state.params, xs[idx][i : i + 8192])) for i in range(0, len(idx), 8192)]
+    )
     s_test, s_train = score(test), score(train)
     return {
         "auc": roc_auc(s_test, y[test], w[test]),

@@ -1,4 +1,5 @@
 """Calorimeter fast simulation: a reference EM cascade, its analytic cross-check and CaloFlow."""
+
 from hepjax.fastsim import grindhammer_peters
 from hepjax.fastsim.caloflow import (
     CaloFlow,
@@ -13,9 +14,9 @@ from hepjax.fastsim.caloflow import (
     train_caloflow,
 )
 from hepjax.fastsim.cascade import Showers, check_energies, sample_incident_energies, simulate_showers
-from hepjax.fastsim.reference import reference_showers
 from hepjax.fastsim.features import high_level_features, plot_features, plot_mean_profiles, separation_powers
 from hepjax.fastsim.geometry import N_LAYERS, N_VOXELS, CalorimeterConfig, layer_slices, voxel_index
+from hepjax.fastsim.reference import reference_showers
 from hepjax.fastsim.validation import validate_cascade
 
 __all__ = [

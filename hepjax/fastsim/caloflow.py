@@ -28,11 +28,13 @@ symmetrised statistics.
 :func:`make_sampler` returns one ``jit``-compiled function that turns incident energies into
 showers ``[n, 368]`` (GeV); it compiles once per batch size. Run it under :data:`CPU_RUNTIME`.
 """
+
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -57,13 +59,20 @@ U_SCALE = 1.5  # u_0 = total deposited / (U_SCALE * incident); response ~ 0.97 +
 class CaloFlowConfig:
     """The ``caloflow:`` section."""
 
-    threshold: float = param(2e-3, gt=0.0, doc="voxel energy threshold [GeV]: generated voxels below it are zeroed; "
-                             "below the smallest deposit (3.83 MeV)")
-    noise: float = param(1e-3, gt=0.0, doc="empty voxels/layers are dequantised to U(0, noise) GeV; <= threshold, "
-                         "best well below it")
+    threshold: float = param(
+        2e-3,
+        gt=0.0,
+        doc="voxel energy threshold [GeV]: generated voxels below it are zeroed; below the smallest deposit (3.83 MeV)",
+    )
+    noise: float = param(
+        1e-3, gt=0.0, doc="empty voxels/layers are dequantised to U(0, noise) GeV; <= threshold, best well below it"
+    )
     alpha: float = param(1e-6, gt=0.0, lt=0.1, doc="logit squeeze")
-    augment: bool = param(True, doc="train flow 2 on each batch turned by a random element of the calorimeter's "
-                          "rotation/reflection symmetry (photons enter on the axis)")
+    augment: bool = param(
+        True,
+        doc="train flow 2 on each batch turned by a random element of the calorimeter's "
+        "rotation/reflection symmetry (photons enter on the axis)",
+    )
 
 
 class CaloFlow(NamedTuple):
@@ -86,7 +95,9 @@ def _layer_sum(x: jax.Array) -> jax.Array:
 
 def _expand_layers(e: jax.Array) -> jax.Array:
     """``[n, 5] -> [n, 368]``: each voxel gets its layer's value."""
-    return jnp.concatenate([jnp.repeat(e[:, i : i + 1], s.stop - s.start, axis=1) for i, s in enumerate(layer_slices())], axis=1)
+    return jnp.concatenate(
+        [jnp.repeat(e[:, i : i + 1], s.stop - s.start, axis=1) for i, s in enumerate(layer_slices())], axis=1
+    )
 
 
 def encode_layers(e_layers: np.ndarray, e_inc: np.ndarray) -> np.ndarray:
@@ -173,22 +184,36 @@ def random_symmetry(perms: np.ndarray) -> Callable[[jax.Array, jax.Array], jax.A
 
 
 def build_caloflow(
-    energies: np.ndarray, voxels: np.ndarray, cfg: CaloFlowConfig, flow1_cfg: FlowConfig, flow2_cfg: FlowConfig, *, seed: int
+    energies: np.ndarray,
+    voxels: np.ndarray,
+    cfg: CaloFlowConfig,
+    flow1_cfg: FlowConfig,
+    flow2_cfg: FlowConfig,
+    *,
+    seed: int,
 ) -> tuple[CaloFlow, dict]:
     """Fix the preprocessing from training showers; return the model and its training arrays."""
     if cfg.noise > cfg.threshold:
-        raise ValueError(f"caloflow.noise = {cfg.noise} must be <= caloflow.threshold = {cfg.threshold} "
-                         "(dequantised empty voxels must fall below the threshold)")
+        raise ValueError(
+            f"caloflow.noise = {cfg.noise} must be <= caloflow.threshold = {cfg.threshold} "
+            "(dequantised empty voxels must fall below the threshold)"
+        )
     log_e = np.log(energies)
     stats = {"log_e_range": (float(log_e.min()), float(log_e.max())), "threshold": cfg.threshold}
     e_layers = dequantise(layer_energies(voxels), cfg.noise, np.random.default_rng(seed))
-    craw = np.concatenate([np.asarray(_context1(jnp.asarray(energies), stats["log_e_range"])), np.log10(e_layers + 1e-3)], axis=1)
+    craw = np.concatenate(
+        [np.asarray(_context1(jnp.asarray(energies), stats["log_e_range"])), np.log10(e_layers + 1e-3)], axis=1
+    )
     stats["ctx2_mean"], stats["ctx2_std"] = craw.mean(0).astype(np.float32), craw.std(0).astype(np.float32) + 1e-3
     arrays = flow_arrays(stats, cfg, energies, voxels, seed=seed)
     m1, s1 = _logit_stats(arrays["u"], cfg.alpha)
     m2, s2 = _logit_stats(arrays["x2"], cfg.alpha, symmetry_permutations() if cfg.augment else None)
-    flow1 = flow_from_config(flow1_cfg, N_LAYERS, context_dim=1, preprocess=(logit(cfg.alpha), standardize(m1, s1)), seed=seed)
-    flow2 = flow_from_config(flow2_cfg, N_VOXELS, context_dim=1 + N_LAYERS, preprocess=(logit(cfg.alpha), standardize(m2, s2)), seed=seed + 1)
+    flow1 = flow_from_config(
+        flow1_cfg, N_LAYERS, context_dim=1, preprocess=(logit(cfg.alpha), standardize(m1, s1)), seed=seed
+    )
+    flow2 = flow_from_config(
+        flow2_cfg, N_VOXELS, context_dim=1 + N_LAYERS, preprocess=(logit(cfg.alpha), standardize(m2, s2)), seed=seed + 1
+    )
     return CaloFlow(flow1, flow2, stats, cfg), arrays
 
 
@@ -236,12 +261,16 @@ def make_sampler(model: CaloFlow) -> Callable[[Any, Any, jax.Array, np.ndarray],
         u = model.flow1.sample(params1, k1, _context1(e_inc, stats["log_e_range"]), n)
         e_layers = decode_layers(u, e_inc)
         x = model.flow2.sample(params2, k2, _context2(e_inc, e_layers, stats), n)
-        return jnp.concatenate([threshold_layer(x[:, s], e_layers[:, i], threshold) for i, s in enumerate(layer_slices())], axis=1)
+        return jnp.concatenate(
+            [threshold_layer(x[:, s], e_layers[:, i], threshold) for i, s in enumerate(layer_slices())], axis=1
+        )
 
     lo, hi = np.exp(stats["log_e_range"])
 
     def sample(params1, params2, key, energies):
-        energies = check_energies(energies, low=lo * (1 - 1e-6), high=hi * (1 + 1e-6), what="incident energies (trained range)")
+        energies = check_energies(
+            energies, low=lo * (1 - 1e-6), high=hi * (1 + 1e-6), what="incident energies (trained range)"
+        )
         out = np.asarray(_sample(params1, params2, key, jnp.asarray(energies, jnp.float32)))
         bad = ~np.isfinite(out)
         if bad.any():

@@ -28,6 +28,7 @@ Example::
     showers = simulate_showers(np.array([10.0, 100.0]), seed=1)
     showers.voxels.shape   # (2, 368) GeV per voxel
 """
+
 from __future__ import annotations
 
 import warnings
@@ -66,6 +67,8 @@ def photon_path_x0(energy: np.ndarray) -> np.ndarray:
 def pair_fraction(energy: np.ndarray) -> np.ndarray:
     """Probability that a photon interaction in lead is a pair conversion (else Compton)."""
     return np.interp(np.log(energy), np.log(_XCOM_E), _XCOM_PAIR)
+
+
 RADIAL_PROFILE_EDGES_RM = np.linspace(0.0, 5.0, 51)  # radial profile bins [Moliere radii]
 MAX_INV_COS = 20.0  # cap on the 1/|cos theta| weight of grazing crossings
 
@@ -273,7 +276,9 @@ def plane_layers(cfg: CalorimeterConfig) -> np.ndarray:
     return out
 
 
-def check_energies(energies: np.ndarray, *, low: float = 0.0, high: float = np.inf, what: str = "incident energies") -> np.ndarray:
+def check_energies(
+    energies: np.ndarray, *, low: float = 0.0, high: float = np.inf, what: str = "incident energies"
+) -> np.ndarray:
     """Validate ``energies`` [GeV]: finite and > 0 (error); outside ``[low, high]`` (warning)."""
     energies = np.atleast_1d(np.asarray(energies, np.float64))
     if energies.ndim != 1:
@@ -281,10 +286,15 @@ def check_energies(energies: np.ndarray, *, low: float = 0.0, high: float = np.i
     if not np.all(np.isfinite(energies)) or np.any(energies <= 0):
         finite = energies[np.isfinite(energies)]
         lowest = f"{finite.min():.4g}" if finite.size else "none finite"
-        raise ValueError(f"{what} must be finite and > 0 GeV; got min {lowest}, NaN/Inf: {int(np.sum(~np.isfinite(energies)))}")
+        raise ValueError(
+            f"{what} must be finite and > 0 GeV; got min {lowest}, NaN/Inf: {int(np.sum(~np.isfinite(energies)))}"
+        )
     out = (energies < low) | (energies > high)
     if out.any():
-        warnings.warn(f"{int(out.sum())} {what} lie outside [{low:g}, {high:g}] GeV (range: {energies.min():.3g}–{energies.max():.3g})", stacklevel=2)
+        warnings.warn(
+            f"{int(out.sum())} {what} lie outside [{low:g}, {high:g}] GeV (range: {energies.min():.3g}–{energies.max():.3g})",
+            stacklevel=2,
+        )
     return energies
 
 
@@ -323,7 +333,9 @@ def simulate_showers(
         layer = layer_of_plane[k]
         vox = voxel_index(layer, x * X0_MM, y * X0_MM)
         ok = vox >= 0
-        voxels[a:b] = np.bincount(s[ok] * N_VOXELS + vox[ok], w[ok], minlength=(b - a) * N_VOXELS).reshape(b - a, N_VOXELS)
+        voxels[a:b] = np.bincount(s[ok] * N_VOXELS + vox[ok], w[ok], minlength=(b - a) * N_VOXELS).reshape(
+            b - a, N_VOXELS
+        )
         if profiles:
             longi[a:b] = np.bincount(s * n_planes + k, w, minlength=(b - a) * n_planes).reshape(b - a, n_planes)
             r_rm = np.hypot(x, y) * X0_MM / MOLIERE_RADIUS_MM

@@ -4,6 +4,7 @@ Features per shower (``voxels [n, 368]`` GeV, incident ``energies [n]`` GeV): la
 total / incident energy, shower centres and widths in x and y (mm) for the two segmented
 layers (1, 2), and sparsity (fraction of non-zero voxels) per layer.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -68,7 +69,7 @@ def plot_features(gen: dict, ref: dict, seps: dict, path: str | Path, bins: int 
         ax.set_title(f"sep. power {seps[k]:.3f}", fontsize=10)
         ax.tick_params(labelsize=8)
     axes.ravel()[0].legend(fontsize=9)
-    for ax in axes.ravel()[len(names):]:
+    for ax in axes.ravel()[len(names) :]:
         ax.set_visible(False)
     return savefig(fig, path)
 

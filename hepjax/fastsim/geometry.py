@@ -5,6 +5,7 @@ Five layers (depth ranges in radiation lengths X0) binned in radius (mm) x angle
 (arXiv:2410.21611). The absorber is lead: X0 = 5.6 mm, critical energy 7.43 MeV, Moliere
 radius 16 mm (PDG). Active layers are thin planes every ``sampling_step`` X0.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -24,7 +25,28 @@ LAYER_DEPTHS_X0 = ((0.0, 2.0), (2.0, 6.0), (6.0, 20.0), (20.0, 26.0), (26.0, 40.
 RADIAL_EDGES_MM = (
     (0.0, 5.0, 10.0, 30.0, 50.0, 100.0, 200.0, 400.0, 600.0),
     (0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 15.0, 20.0, 25.0, 30.0, 35.0, 40.0, 50.0, 60.0, 80.0, 100.0),
-    (0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 15.0, 20.0, 25.0, 30.0, 35.0, 40.0, 50.0, 60.0, 80.0, 100.0, 130.0, 160.0, 200.0),
+    (
+        0.0,
+        2.0,
+        4.0,
+        6.0,
+        8.0,
+        10.0,
+        12.0,
+        15.0,
+        20.0,
+        25.0,
+        30.0,
+        35.0,
+        40.0,
+        50.0,
+        60.0,
+        80.0,
+        100.0,
+        130.0,
+        160.0,
+        200.0,
+    ),
     (0.0, 50.0, 100.0, 200.0, 400.0, 600.0),
     (0.0, 100.0, 200.0, 400.0, 1000.0, 2000.0),
 )
@@ -40,7 +62,9 @@ class CalorimeterConfig:
     brems_cut: float = param(2e-3, gt=0.0, doc="bremsstrahlung photons below this are not produced [GeV]")
     electron_cut: float = param(10e-3, gt=0.0, doc="e+- below this end with a straight residual range [GeV]")
     max_step: float = param(0.5, gt=0.0, doc="longest e+- step between multiple-scattering kicks [X0]")
-    em_scale: float = param(0.97, gt=0.0, doc="visible/true energy response (measured: 0.97 at 10–100 GeV, 0.98 at 1 GeV)")
+    em_scale: float = param(
+        0.97, gt=0.0, doc="visible/true energy response (measured: 0.97 at 10–100 GeV, 0.98 at 1 GeV)"
+    )
 
 
 def voxel_counts() -> list[int]:

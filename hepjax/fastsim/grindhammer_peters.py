@@ -17,6 +17,7 @@ The published parameterisation describes electron showers; a photon shower is th
 profile delayed by the conversion depth (exponential, mean 9/7 X0), applied with
 ``photon=True`` by numerical convolution (longitudinal) and a mean delay (radial).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,7 +28,9 @@ from hepjax.fastsim.geometry import CRITICAL_ENERGY_GEV, Z_ABSORBER
 PAIR_PATH_X0 = 9.0 / 7.0
 
 
-def longitudinal_parameters(energy: float, *, z: float = Z_ABSORBER, ec: float = CRITICAL_ENERGY_GEV) -> tuple[float, float, float]:
+def longitudinal_parameters(
+    energy: float, *, z: float = Z_ABSORBER, ec: float = CRITICAL_ENERGY_GEV
+) -> tuple[float, float, float]:
     """``(alpha, beta, T)`` of the mean electron profile at ``energy`` GeV (T in X0)."""
     lny = np.log(energy / ec)
     t_max = lny - 0.858
@@ -50,7 +53,9 @@ def longitudinal_profile(energy: float, t: np.ndarray, *, photon: bool = True, z
         return _gamma_pdf(t, alpha, beta) * (t > 0)
     # Convolution with the conversion depth: f_gamma(t) = int_0^t (7/9) e^{-7s/9} f_e(t - s) ds.
     s = np.linspace(0.0, 1.0, 401)[None, :] * np.maximum(t, 0.0)[:, None]
-    integrand = np.exp(-s / PAIR_PATH_X0) / PAIR_PATH_X0 * _gamma_pdf(t[:, None] - s, alpha, beta) * ((t[:, None] - s) > 0)
+    integrand = (
+        np.exp(-s / PAIR_PATH_X0) / PAIR_PATH_X0 * _gamma_pdf(t[:, None] - s, alpha, beta) * ((t[:, None] - s) > 0)
+    )
     return np.trapezoid(integrand, s, axis=1)
 
 
@@ -60,7 +65,9 @@ def mean_depth(energy: float, *, photon: bool = True, z: float = Z_ABSORBER) -> 
     return alpha / beta + (PAIR_PATH_X0 if photon else 0.0)
 
 
-def radial_profile(energy: float, t: float | np.ndarray, r: np.ndarray, *, photon: bool = True, z: float = Z_ABSORBER) -> np.ndarray:
+def radial_profile(
+    energy: float, t: float | np.ndarray, r: np.ndarray, *, photon: bool = True, z: float = Z_ABSORBER
+) -> np.ndarray:
     """Mean radial density ``f(r)`` [1/R_M] at depth ``t`` X0 and radii ``r`` (Moliere radii).
 
     Broadcasts ``t`` against ``r``; integrates to 1 over ``r`` in ``[0, inf)``.
@@ -76,11 +83,13 @@ def radial_profile(energy: float, t: float | np.ndarray, r: np.ndarray, *, photo
     arg = (0.401 + 0.00187 * z - tau) / (1.313 - 0.0686 * lne)
     p = np.clip((2.632 - 0.00094 * z) * np.exp(arg - np.exp(arg)), 0.0, 1.0)
     r = np.asarray(r, np.float64)
-    f = lambda rr, ri: 2.0 * rr * ri**2 / (rr**2 + ri**2) ** 2  # noqa: E731
+    f = lambda rr, ri: 2.0 * rr * ri**2 / (rr**2 + ri**2) ** 2
     return p * f(r, rc) + (1.0 - p) * f(r, rt)
 
 
-def radial_containment(energy: float, radius: float, *, photon: bool = True, depth: float = 40.0, z: float = Z_ABSORBER) -> float:
+def radial_containment(
+    energy: float, radius: float, *, photon: bool = True, depth: float = 40.0, z: float = Z_ABSORBER
+) -> float:
     """Fraction of the (depth-integrated) shower energy within ``radius`` Moliere radii."""
     _, _, t_max = longitudinal_parameters(energy, z=z)
     t = np.linspace(0.0, depth, 801)
@@ -91,7 +100,7 @@ def radial_containment(energy: float, radius: float, *, photon: bool = True, dep
     rt = (0.659 - 0.00309 * z) * (np.exp(-2.59 * (tau - 0.645)) + np.exp((0.3585 + 0.0421 * lne) * (tau - 0.645)))
     arg = (0.401 + 0.00187 * z - tau) / (1.313 - 0.0686 * lne)
     p = np.clip((2.632 - 0.00094 * z) * np.exp(arg - np.exp(arg)), 0.0, 1.0)
-    cdf = lambda ri: radius**2 / (radius**2 + ri**2)  # noqa: E731  (integral of f_i from 0 to radius)
+    cdf = lambda ri: radius**2 / (radius**2 + ri**2)
     inside = p * cdf(rc) + (1.0 - p) * cdf(rt)
     return float(np.trapezoid(w * inside, t) / np.trapezoid(w, t))
 

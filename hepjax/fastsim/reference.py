@@ -12,6 +12,7 @@ Example::
     energies, voxels, seconds = reference_showers(12000, seed=1, low=1.0, high=100.0)
     voxels.shape   # (12000, 368) GeV
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -51,8 +52,14 @@ def reference_showers(
     the wall time the simulation took when it ran (stored with the cache). Deterministic in
     ``seed``; a corrupted cache file raises :class:`hepjax.data.cache.CacheError`.
     """
-    meta = {"n": int(n), "seed": int(seed), "low": float(low), "high": float(high),
-            "calorimeter": dataclasses.asdict(cfg), "shower_format": FORMAT_VERSION}
+    meta = {
+        "n": int(n),
+        "seed": int(seed),
+        "low": float(low),
+        "high": float(high),
+        "calorimeter": dataclasses.asdict(cfg),
+        "shower_format": FORMAT_VERSION,
+    }
     key = digest(meta)
     npz, js = shower_cache_paths(n, seed, key, cache_dir)
     hit = load_sample(npz, js, key)

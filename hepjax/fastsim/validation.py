@@ -1,4 +1,5 @@
 """Validation of the reference cascade against Grindhammer–Peters and the sampling resolution."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -53,7 +54,9 @@ def validate_cascade(
             ax2.semilogy(r, rad, drawstyle="steps-mid", color=line.get_color(), label=f"cascade {e:g} GeV")
             tt = np.linspace(0, 40, 401)
             w = gp.longitudinal_profile(e, tt)
-            mean_r = np.trapezoid(w[:, None] * gp.radial_profile(e, tt[:, None], r[None, :]), tt, axis=0) / np.trapezoid(w, tt)
+            mean_r = np.trapezoid(
+                w[:, None] * gp.radial_profile(e, tt[:, None], r[None, :]), tt, axis=0
+            ) / np.trapezoid(w, tt)
             ax2.semilogy(r, mean_r, color=line.get_color(), ls="--", label=f"G–P {e:g} GeV")
         ax1.set_xlabel(r"depth $t$ [$X_0$]")
         ax1.set_ylabel(r"$(1/E)\,dE/dt$ [$1/X_0$]")

@@ -1,4 +1,5 @@
 """Conditional normalizing flows on distrax bijectors, as pure functions of their parameters."""
+
 from hepjax.flows.bijectors import (
     SPLINE_BOUND,
     MaskedAutoregressive,
@@ -10,9 +11,9 @@ from hepjax.flows.bijectors import (
     rqs_reference,
     standardize,
 )
-from hepjax.flows.spline import RationalQuadraticSpline
 from hepjax.flows.conditioners import MADE, CouplingMLP, made_masks
 from hepjax.flows.flow import KINDS, Flow, FlowConfig, flow_from_config, make_flow
+from hepjax.flows.spline import RationalQuadraticSpline
 from hepjax.flows.training import fit_flow, mean_log_prob
 
 __all__ = [

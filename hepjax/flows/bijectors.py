@@ -15,9 +15,10 @@ latent (base) space to data space, so sampling calls ``forward`` and ``log_prob`
 - :func:`standardize`, :func:`logit` — fixed preprocessing bijectors that are part of the
   flow, so likelihoods of the raw data stay exact.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import distrax
 import jax
@@ -126,4 +127,3 @@ def logit(alpha: float = 1e-6) -> distrax.Bijector:
         raise ValueError(f"logit alpha must be in [0, 0.5), got {alpha}")
     squeeze = distrax.ScalarAffine(shift=alpha, scale=1.0 - 2.0 * alpha)
     return distrax.Block(distrax.Chain([distrax.Inverse(distrax.Sigmoid()), squeeze]), ndims=1)
-

@@ -6,9 +6,10 @@
 - :class:`MADE` — a masked autoencoder (Germain et al. 2015, arXiv:1502.03509) whose output for
   dimension ``i`` depends only on inputs ``< i`` (and on the whole context).
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import flax.linen as nn
 import jax

@@ -23,10 +23,12 @@ density of the raw data. Every layer starts as the identity (zero-initialised la
 Compilations: ``log_prob``/``sample``/``forward``/``inverse`` are plain traceable functions;
 ``jit`` them once per batch shape.
 """
+
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, NamedTuple, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import distrax
 import jax
@@ -152,11 +154,13 @@ def make_flow(
         parts: list[distrax.Bijector] = [distrax.Inverse(p) for p in preprocess]
         for i in reversed(range(layers)):
             p = params["layers"][i]
-            cond = lambda x, p=p, m=modules[i]: m.apply(p, x, context)  # noqa: E731
+            cond = lambda x, p=p, m=modules[i]: m.apply(p, x, context)
             if kind == "maf":
                 parts.append(MaskedAutoregressive(cond, inner, dim))
             else:
-                parts.append(distrax.SplitCoupling(split_index=h, event_ndims=1, conditioner=cond, bijector=inner, swap=swaps[i]))
+                parts.append(
+                    distrax.SplitCoupling(split_index=h, event_ndims=1, conditioner=cond, bijector=inner, swap=swaps[i])
+                )
             if i in perms:
                 parts.append(Permutation(perms[i]))
         return distrax.Chain(parts)

@@ -7,6 +7,7 @@ computed on whole arrays with one bin search and a one-hot bin selection instead
 per-scalar ``jnp.vectorize``; its gradient is several times cheaper on CPU. distrax's implementation is
 the reference it is tested against.
 """
+
 from __future__ import annotations
 
 import distrax
@@ -56,7 +57,7 @@ class RationalQuadraticSpline(distrax.Bijector):
         k = self.num_bins
         idx = jnp.sum(v[..., None] >= knots[..., 1:-1], axis=-1)
         onehot = (idx[..., None] == jnp.arange(k)).astype(v.dtype)  # [..., K]
-        pick = lambda a: (jnp.sum(onehot * a[..., :-1], -1), jnp.sum(onehot * a[..., 1:], -1))  # noqa: E731
+        pick = lambda a: (jnp.sum(onehot * a[..., :-1], -1), jnp.sum(onehot * a[..., 1:], -1))
         xk, xk1 = pick(self.x_pos)
         yk, yk1 = pick(self.y_pos)
         dk, dk1 = pick(self.slopes)

@@ -1,8 +1,10 @@
 """Maximum-likelihood training of a :class:`~hepjax.flows.Flow` through :func:`hepjax.train.fit`."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -17,7 +19,9 @@ def _finite(name: str, a: np.ndarray | None) -> None:
         raise ValueError(f"{name} contains {int(np.sum(~np.isfinite(a)))} NaN/Inf entries; clean the data first")
 
 
-def mean_log_prob(flow: Flow, params: Any, x: np.ndarray, context: np.ndarray | None = None, *, batch: int = 4096) -> float:
+def mean_log_prob(
+    flow: Flow, params: Any, x: np.ndarray, context: np.ndarray | None = None, *, batch: int = 4096
+) -> float:
     """Mean ``log p(x | context)`` (nats per event) over ``x [n, dim]`` in jitted chunks of ``batch``."""
     lp = jax.jit(flow.log_prob)
     total, n = 0.0, x.shape[0]
@@ -68,6 +72,14 @@ def fit_flow(
 
     eval_fn = None
     if x_val is not None:
-        eval_fn = lambda p: {"nll": -mean_log_prob(flow, p, x_val, context_val)}  # noqa: E731
-    return fit(loss_fn, params, data, cfg, workdir=workdir, key=k_fit, eval_fn=eval_fn,
-               eval_every=eval_every or (cfg.steps if x_val is not None else 0))
+        eval_fn = lambda p: {"nll": -mean_log_prob(flow, p, x_val, context_val)}
+    return fit(
+        loss_fn,
+        params,
+        data,
+        cfg,
+        workdir=workdir,
+        key=k_fit,
+        eval_fn=eval_fn,
+        eval_every=eval_every or (cfg.steps if x_val is not None else 0),
+    )

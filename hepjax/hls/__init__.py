@@ -3,6 +3,7 @@
 Keras (and hls4ml) are imported lazily by :func:`to_keras` and :mod:`hepjax.hls.export`, with
 ``KERAS_BACKEND=jax`` -- no TensorFlow anywhere.
 """
+
 from hepjax.hls.bridge import (
     SUPPORTED,
     UnsupportedLayerError,

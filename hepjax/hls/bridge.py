@@ -14,6 +14,7 @@ Example::
     variables = model.init(jax.random.PRNGKey(0), jnp.zeros((1, 8)))
     keras_model = to_keras(model, variables, (8,))
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -46,11 +47,30 @@ SUPPORTED = (
     "softmax, linear), hepjax.hls.Flatten, hepjax.hls.Reshape, hepjax.hls.Concatenate, hepjax.hls.Add, "
     "and inside nn.Sequential the functions nn.relu, nn.leaky_relu, nn.tanh, nn.sigmoid, nn.softmax"
 )
-_LEAVES = (nn.Dense, nn.Conv, nn.BatchNorm, QDense, QConv, FixedPoint, L.Activation, L.Flatten, L.Reshape, L.Concatenate, L.Add)
+_LEAVES = (
+    nn.Dense,
+    nn.Conv,
+    nn.BatchNorm,
+    QDense,
+    QConv,
+    FixedPoint,
+    L.Activation,
+    L.Flatten,
+    L.Reshape,
+    L.Concatenate,
+    L.Add,
+)
 _FUNCTIONS = {
-    jax.nn.relu: "relu", nn.relu: "relu", jax.nn.leaky_relu: "leaky_relu", nn.leaky_relu: "leaky_relu",
-    jnp.tanh: "tanh", nn.tanh: "tanh", jax.nn.sigmoid: "sigmoid", nn.sigmoid: "sigmoid",
-    jax.nn.softmax: "softmax", nn.softmax: "softmax",
+    jax.nn.relu: "relu",
+    nn.relu: "relu",
+    jax.nn.leaky_relu: "leaky_relu",
+    nn.leaky_relu: "leaky_relu",
+    jnp.tanh: "tanh",
+    nn.tanh: "tanh",
+    jax.nn.sigmoid: "sigmoid",
+    nn.sigmoid: "sigmoid",
+    jax.nn.softmax: "softmax",
+    nn.softmax: "softmax",
 }
 
 
@@ -180,11 +200,15 @@ def _record(module: nn.Module, variables: dict, x: Any, apply_kwargs: dict) -> t
     outs = jax.tree.leaves(out)
     for leaf in outs:
         if id(leaf) not in produced:
-            raise UnsupportedLayerError(f"the model output is computed outside the supported layers. Supported: {SUPPORTED}")
+            raise UnsupportedLayerError(
+                f"the model output is computed outside the supported layers. Supported: {SUPPORTED}"
+            )
     return nodes, [produced[id(o)] for o in outs]
 
 
-def layer_outputs(module: nn.Module, variables: Any, x: np.ndarray, *, chunk: int = 4096, **apply_kwargs) -> dict[str, np.ndarray]:
+def layer_outputs(
+    module: nn.Module, variables: Any, x: np.ndarray, *, chunk: int = 4096, **apply_kwargs
+) -> dict[str, np.ndarray]:
     """The output of every recorded layer of the Flax model on ``x`` (numpy), by node name.
 
     Runs in chunks of ``chunk`` rows (the last padded), so one compilation serves any ``len(x)``.
@@ -233,7 +257,15 @@ def _union(specs: list[FixedSpec], extra_int: int = 0) -> FixedSpec | None:
     return FixedSpec(frac + integer, integer, True, "TRN", "WRAP")
 
 
-def to_keras(module: nn.Module, variables: Any, input_shape: tuple[int, ...], *, fold_batchnorm: bool = True, name: str = "hepjax_model", **apply_kwargs):
+def to_keras(
+    module: nn.Module,
+    variables: Any,
+    input_shape: tuple[int, ...],
+    *,
+    fold_batchnorm: bool = True,
+    name: str = "hepjax_model",
+    **apply_kwargs,
+):
     """Rebuild ``module`` with ``variables`` as a functional Keras 3 model on ``[batch, *input_shape]``.
 
     ``apply_kwargs`` go to ``module.apply`` (e.g. ``train=False`` so BatchNorm uses its running
@@ -263,7 +295,9 @@ def to_keras(module: nn.Module, variables: Any, input_shape: tuple[int, ...], *,
         return out
 
     in_specs = {
-        FixedSpec.parse(c.module.input if c.kind in ("QDense", "QConv") else c.module.spec) if c.kind in ("QDense", "QConv", "FixedPoint") else None
+        FixedSpec.parse(c.module.input if c.kind in ("QDense", "QConv") else c.module.spec)
+        if c.kind in ("QDense", "QConv", "FixedPoint")
+        else None
         for c in first_quantizers("input")
     }
     input_spec = in_specs.pop() if len(in_specs) == 1 else None
@@ -306,7 +340,12 @@ def to_keras(module: nn.Module, variables: Any, input_shape: tuple[int, ...], *,
             layer.set_weights([w] + ([b] if b is not None else []))
             emit(layer, bn.name if bn is not None else n.name, ins[0], None)
         elif n.kind == "Conv":
-            emit(_conv_layer(keras, n, consumers, nodes, fold_batchnorm, folded, ins[0]), folded_target(n, folded), ins[0], None)
+            emit(
+                _conv_layer(keras, n, consumers, nodes, fold_batchnorm, folded, ins[0]),
+                folded_target(n, folded),
+                ins[0],
+                None,
+            )
         elif n.kind == "BatchNorm":
             emit(_batchnorm_layer(keras, n, ins[0]), n.name, ins[0], None)
         elif n.kind in ("QDense", "QConv"):
@@ -318,13 +357,26 @@ def to_keras(module: nn.Module, variables: Any, input_shape: tuple[int, ...], *,
                 x = emit(q, f"{n.name}__inq", x, arith.x, {"result": arith.x})
             w = np.asarray(quantize(kernel, arith.w))
             bspec = arith.b if m.use_bias else None
-            fixed = {"input_spec": str(arith.x), "weight": str(arith.w), "bias_spec": None if bspec is None else str(bspec), "output": str(arith.out)}
+            fixed = {
+                "input_spec": str(arith.x),
+                "weight": str(arith.w),
+                "bias_spec": None if bspec is None else str(bspec),
+                "output": str(arith.out),
+            }
             if n.kind == "QDense":
                 layer = KL.KerasQDense(w.shape[1], kernel_initializer="zeros", name=n.name, **fixed)
             else:
                 _, strides, padding = m.geometry()
                 cls = KL.KerasQConv1D if w.ndim == 3 else KL.KerasQConv2D
-                layer = cls(w.shape[-1], w.shape[:-2], strides=strides, padding=padding.lower(), kernel_initializer="zeros", name=n.name, **fixed)
+                layer = cls(
+                    w.shape[-1],
+                    w.shape[:-2],
+                    strides=strides,
+                    padding=padding.lower(),
+                    kernel_initializer="zeros",
+                    name=n.name,
+                    **fixed,
+                )
             layer.build(tuple(x.shape))
             weights = [w] + ([np.asarray(quantize(p["bias"], bspec))] if bspec is not None else [])
             layer.set_weights(weights)
@@ -349,10 +401,16 @@ def to_keras(module: nn.Module, variables: Any, input_shape: tuple[int, ...], *,
                 if kind == "softmax":
                     softmax_inputs[n.name] = in_spec[0]
             else:
-                raise UnsupportedLayerError(f"layer '{n.name}': activation {kind!r} is not supported. Supported: {SUPPORTED}")
+                raise UnsupportedLayerError(
+                    f"layer '{n.name}': activation {kind!r} is not supported. Supported: {SUPPORTED}"
+                )
             emit(layer, n.name, ins[0], spec, {"result": spec} if spec is not None else None)
         elif n.kind in ("Flatten", "Reshape"):
-            layer = keras.layers.Flatten(name=n.name) if n.kind == "Flatten" else keras.layers.Reshape(tuple(m.shape), name=n.name)
+            layer = (
+                keras.layers.Flatten(name=n.name)
+                if n.kind == "Flatten"
+                else keras.layers.Reshape(tuple(m.shape), name=n.name)
+            )
             emit(layer, n.name, ins[0], in_spec[0], {"result": in_spec[0]} if in_spec[0] else None)
             if n.inputs[0] in raw_input:  # JAX still holds the unquantized input here: nothing to compare bitwise
                 raw_input.add(n.name)

@@ -1,4 +1,5 @@
 """The bridge's record of one layer call, and its error type."""
+
 from __future__ import annotations
 
 import dataclasses

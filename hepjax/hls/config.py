@@ -6,6 +6,7 @@ hold every partial sum (so the only rounding is the final cast, as in
 :class:`hepjax.hls.QDense`). Float layers get ``default_precision`` everywhere (weights, biases,
 accumulators and results), i.e. post-training quantization at that type.
 """
+
 from __future__ import annotations
 
 import copy
@@ -29,8 +30,15 @@ SOFTMAX = {
 MAX_TABLE_BITS = 16
 
 
-def hls4ml_config(model, *, default_precision: str = "ap_fixed<16,6>", reuse_factor: int = 1, backend: str = "Vitis",
-                  strategy: str = "Latency", trace: bool = True) -> dict:
+def hls4ml_config(
+    model,
+    *,
+    default_precision: str = "ap_fixed<16,6>",
+    reuse_factor: int = 1,
+    backend: str = "Vitis",
+    strategy: str = "Latency",
+    trace: bool = True,
+) -> dict:
     """The ``hls_config`` dict for ``hls4ml.converters.convert_from_keras_model``.
 
     Args:
@@ -42,7 +50,9 @@ def hls4ml_config(model, *, default_precision: str = "ap_fixed<16,6>", reuse_fac
     import hls4ml
 
     info = bridge_info(model)
-    cfg = hls4ml.utils.config_from_keras_model(model, granularity="name", backend=backend, default_precision=default_precision)
+    cfg = hls4ml.utils.config_from_keras_model(
+        model, granularity="name", backend=backend, default_precision=default_precision
+    )
     cfg = copy.deepcopy(cfg)
     softmax_layers = set(info.softmax_inputs)
     cfg["Model"]["ReuseFactor"] = int(reuse_factor)

@@ -11,6 +11,7 @@ layer outputs, plus max |diff| and argmax agreement of the final output. It writ
 that holds ``checkpoints/`` (written by :func:`hepjax.train.fit`), ``hls_export.json``
 (:func:`save_export_spec`: model class and arguments, input shape) and ``validation.npz``.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,17 @@ VALIDATION_FILE = "validation.npz"
 REPORT_FILE = "hepjax_report.json"
 
 
-def save_export_spec(workdir: str | Path, module, input_shape: tuple[int, ...], x_val: np.ndarray, *, y_val: np.ndarray | None = None,
-                     params_path: tuple[str, ...] = (), default_precision: str = "ap_fixed<16,6>", note: str = "") -> Path:
+def save_export_spec(
+    workdir: str | Path,
+    module,
+    input_shape: tuple[int, ...],
+    x_val: np.ndarray,
+    *,
+    y_val: np.ndarray | None = None,
+    params_path: tuple[str, ...] = (),
+    default_precision: str = "ap_fixed<16,6>",
+    note: str = "",
+) -> Path:
     """Write what :func:`export_checkpoint` needs beside ``workdir/checkpoints``."""
     from hepjax.hls.models import module_spec
 
@@ -57,7 +67,9 @@ def _run_dir(checkpoint: str | Path) -> Path:
         raise FileNotFoundError(f"{p}: no such run folder")
     run = p.parent if p.name == "checkpoints" else p
     if not (run / SPEC_FILE).is_file():
-        raise FileNotFoundError(f"{run / SPEC_FILE} not found: export needs a run written by a hepjax trigger experiment")
+        raise FileNotFoundError(
+            f"{run / SPEC_FILE} not found: export needs a run written by a hepjax trigger experiment"
+        )
     if not (run / "checkpoints").is_dir():
         raise FileNotFoundError(f"{run / 'checkpoints'} not found")
     return run
@@ -69,7 +81,9 @@ def _subtree(params: Any, path: list[str]) -> Any:
     return params
 
 
-def export_checkpoint(checkpoint: str | Path, out: str | Path, *, backend: str = "Vitis", reuse_factor: int = 1, io_type: str = "parallel") -> dict:
+def export_checkpoint(
+    checkpoint: str | Path, out: str | Path, *, backend: str = "Vitis", reuse_factor: int = 1, io_type: str = "parallel"
+) -> dict:
     """Export the run at ``checkpoint`` (its folder or ``checkpoints/``) into the hls4ml project ``out``.
 
     Returns the report dict (also written to ``out/hepjax_report.json``); ``report["agreement"]``
@@ -86,8 +100,18 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, *, backend: str =
     with np.load(run / spec.get("validation", VALIDATION_FILE)) as f:
         x_val = f["x"]
         y_val = f["y"] if "y" in f else None
-    report = export_model(module, variables, tuple(spec["input_shape"]), x_val, out, y_val=y_val, backend=backend,
-                          reuse_factor=reuse_factor, io_type=io_type, default_precision=spec.get("default_precision", "ap_fixed<16,6>"))
+    report = export_model(
+        module,
+        variables,
+        tuple(spec["input_shape"]),
+        x_val,
+        out,
+        y_val=y_val,
+        backend=backend,
+        reuse_factor=reuse_factor,
+        io_type=io_type,
+        default_precision=spec.get("default_precision", "ap_fixed<16,6>"),
+    )
     report["checkpoint"] = {"run": str(run), "step": meta.get("step")}
     Path(out, REPORT_FILE).write_text(json.dumps(report, indent=2, default=_json) + "\n")
     return report
@@ -101,9 +125,20 @@ def _json(o):
     return str(o)
 
 
-def export_model(module, variables: Any, input_shape: tuple[int, ...], x_val: np.ndarray, out: str | Path, *, y_val: np.ndarray | None = None,
-                 backend: str = "Vitis", reuse_factor: int = 1, io_type: str = "parallel", default_precision: str = "ap_fixed<16,6>",
-                 apply_kwargs: dict | None = None) -> dict:
+def export_model(
+    module,
+    variables: Any,
+    input_shape: tuple[int, ...],
+    x_val: np.ndarray,
+    out: str | Path,
+    *,
+    y_val: np.ndarray | None = None,
+    backend: str = "Vitis",
+    reuse_factor: int = 1,
+    io_type: str = "parallel",
+    default_precision: str = "ap_fixed<16,6>",
+    apply_kwargs: dict | None = None,
+) -> dict:
     """Bridge, write, compile and C-simulate ``module``; compare with JAX on ``x_val [n, *input_shape]``.
 
     Returns a report with ``agreement`` (``bit_mismatches``: validation inputs where any
@@ -173,9 +208,10 @@ def export_model(module, variables: Any, input_shape: tuple[int, ...], x_val: np
 
     layers = _layer_report(kmodel, hmodel)
     synth = (
-        f"cd {out} && vitis_hls -f build_prj.tcl \"reset=1 synth=1 csim=0 cosim=0 validation=0 export=0 vsynth=0\"   "
+        f'cd {out} && vitis_hls -f build_prj.tcl "reset=1 synth=1 csim=0 cosim=0 validation=0 export=0 vsynth=0"   '
         f"# or in Python: hls4ml.converters.convert_from_keras_model(...).build(csim=False, synth=True)"
-        if backend.lower().startswith("vitis") else f"cd {out} && vivado_hls -f build_prj.tcl \"synth=1\""
+        if backend.lower().startswith("vitis")
+        else f'cd {out} && vivado_hls -f build_prj.tcl "synth=1"'
     )
     report = {
         "project": str(out),
@@ -187,7 +223,12 @@ def export_model(module, variables: Any, input_shape: tuple[int, ...], x_val: np
         "n_params": int(sum(l["n_weights"] + l["n_biases"] for l in layers)),
         "multiplications": int(sum(l["multiplications"] for l in layers)),
         "layers": layers,
-        "timing_s": {"bridge_and_config": t1 - t0, "hls4ml_write": t2 - t1, "csim_compile_and_run": t3 - t2, "jax_reference": t4 - t3},
+        "timing_s": {
+            "bridge_and_config": t1 - t0,
+            "hls4ml_write": t2 - t1,
+            "csim_compile_and_run": t3 - t2,
+            "jax_reference": t4 - t3,
+        },
         "synthesis_command": synth,
     }
     out.mkdir(parents=True, exist_ok=True)
@@ -199,9 +240,15 @@ def _layer_report(kmodel, hmodel) -> list[dict]:
     """Per hls4ml layer: class, precisions, weights, non-zero weights, multiplications per inference."""
     rows = []
     for layer in hmodel.get_layers():
-        row = {"name": layer.name, "class": type(layer).__name__.replace("Vitis", "").replace("Vivado", ""),
-               "precision": {k: str(v.precision) for k, v in layer.types.items() if k != "index_t"},
-               "n_weights": 0, "n_biases": 0, "nonzero_weights": 0, "multiplications": 0}
+        row = {
+            "name": layer.name,
+            "class": type(layer).__name__.replace("Vitis", "").replace("Vivado", ""),
+            "precision": {k: str(v.precision) for k, v in layer.types.items() if k != "index_t"},
+            "n_weights": 0,
+            "n_biases": 0,
+            "nonzero_weights": 0,
+            "multiplications": 0,
+        }
         weights = getattr(layer, "weights", {}) or {}
         if "weight" in weights:
             w = np.asarray(weights["weight"].data)

@@ -25,6 +25,7 @@ Example::
     spec = FixedSpec.parse("ap_fixed<8,3,AP_RND,AP_SAT>")  # 5 fractional bits, range [-4, 4)
     quantize(jnp.array([0.015625, 5.0, -0.03]), spec)     # [0.03125, 3.96875, -0.03125]
 """
+
 from __future__ import annotations
 
 import math
@@ -73,7 +74,9 @@ class FixedSpec(NamedTuple):
         return cls.make(int(w), int(i), signed=not u, rounding=q or "TRN", overflow=o or "WRAP")
 
     @classmethod
-    def make(cls, width: int, integer: int, *, signed: bool = True, rounding: str = "TRN", overflow: str = "WRAP") -> FixedSpec:
+    def make(
+        cls, width: int, integer: int, *, signed: bool = True, rounding: str = "TRN", overflow: str = "WRAP"
+    ) -> FixedSpec:
         """Validated constructor: a clear error for unsupported widths or modes."""
         if rounding not in ROUNDING:
             raise ValueError(f"rounding mode {rounding!r} not supported; choose one of {ROUNDING}")
@@ -96,7 +99,7 @@ class FixedSpec(NamedTuple):
 
     @property
     def lsb(self) -> float:
-        return 2.0 ** -self.frac
+        return 2.0**-self.frac
 
     @property
     def min_code(self) -> int:

@@ -21,6 +21,7 @@ N-subjettiness and energy-correlation ratios -- computed here from each jet's co
 N-subjettiness: Thaler & Van Tilburg, JHEP 03 (2011) 015; ECFs: Larkoski, Salam, Thaler,
 JHEP 06 (2013) 108 and Larkoski, Moult, Neill, JHEP 12 (2014) 009.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,8 +29,22 @@ import numpy as np
 from hepjax.data.particles import Particles
 
 FEATURE_NAMES = (
-    "log_mass", "log_pt", "multiplicity", "tau1", "tau2", "tau3", "tau21", "tau32",
-    "c2_b1", "c2_b2", "d2_b1", "d2_b2", "ptd", "z_lead", "girth", "zlogz",
+    "log_mass",
+    "log_pt",
+    "multiplicity",
+    "tau1",
+    "tau2",
+    "tau3",
+    "tau21",
+    "tau32",
+    "c2_b1",
+    "c2_b2",
+    "d2_b1",
+    "d2_b2",
+    "ptd",
+    "z_lead",
+    "girth",
+    "zlogz",
 )
 ECF_CONSTITUENTS = 32
 _EPS = 1e-9
@@ -49,7 +64,10 @@ def _subjet_axes(c: Particles, n_axes: int) -> tuple[np.ndarray, np.ndarray, np.
     counts = m.sum(1)
     pt, eta, phi, mass = (np.asarray(getattr(c, f))[m].astype(np.float64) for f in ("pt", "eta", "phi", "mass"))
     pz = pt * np.sinh(eta)
-    vec = ak.unflatten(ak.zip({"px": pt * np.cos(phi), "py": pt * np.sin(phi), "pz": pz, "E": np.sqrt(mass**2 + pt**2 + pz**2)}), counts)
+    vec = ak.unflatten(
+        ak.zip({"px": pt * np.cos(phi), "py": pt * np.sin(phi), "pz": pz, "E": np.sqrt(mass**2 + pt**2 + pz**2)}),
+        counts,
+    )
     n_jets = len(counts)
     aeta = np.zeros((n_jets, n_axes))
     aphi = np.zeros((n_jets, n_axes))
@@ -112,10 +130,21 @@ def jet_features(constituents: Particles, jet_pt: np.ndarray, jet_mass: np.ndarr
     dr_axis = _dr(eta, phi, jeta[:, None], jphi[:, None])
     feats = np.stack(
         [
-            np.log(np.maximum(jet_mass, 1.0)), np.log(np.maximum(jet_pt, 1.0)), m.sum(1),
-            tau1, tau2, tau3, tau2 / np.maximum(tau1, _EPS), tau3 / np.maximum(tau2, _EPS),
-            ecfs[1.0][0], ecfs[2.0][0], np.log1p(ecfs[1.0][1]), np.log1p(ecfs[2.0][1]),
-            np.sqrt((pt**2).sum(1)) / pt_sum, z.max(1), (z * np.where(m, dr_axis, 0.0)).sum(1),
+            np.log(np.maximum(jet_mass, 1.0)),
+            np.log(np.maximum(jet_pt, 1.0)),
+            m.sum(1),
+            tau1,
+            tau2,
+            tau3,
+            tau2 / np.maximum(tau1, _EPS),
+            tau3 / np.maximum(tau2, _EPS),
+            ecfs[1.0][0],
+            ecfs[2.0][0],
+            np.log1p(ecfs[1.0][1]),
+            np.log1p(ecfs[2.0][1]),
+            np.sqrt((pt**2).sum(1)) / pt_sum,
+            z.max(1),
+            (z * np.where(m, dr_axis, 0.0)).sum(1),
             (z * np.log(np.where(z > 0, z, 1.0))).sum(1),
         ],
         axis=1,

@@ -8,6 +8,7 @@ its result type), ``KerasQDense`` an ordinary ``Dense`` and the convolutions ord
 
 Importing this module registers the converters with hls4ml's Keras-v3 front end.
 """
+
 from __future__ import annotations
 
 import os
@@ -67,7 +68,12 @@ class KerasQDense(keras.layers.Dense):
 
         b = None if self.fixed_bias is None else FixedSpec.parse(self.fixed_bias)
         return dense_accumulator(
-            FixedSpec.parse(self.fixed_input), FixedSpec.parse(self.fixed_weight), b, FixedSpec.parse(self.fixed_output), fan_in, name=self.name
+            FixedSpec.parse(self.fixed_input),
+            FixedSpec.parse(self.fixed_weight),
+            b,
+            FixedSpec.parse(self.fixed_output),
+            fan_in,
+            name=self.name,
         )
 
     def call(self, x):
@@ -85,7 +91,13 @@ class KerasQDense(keras.layers.Dense):
         cfg = super().get_config()
         for k in ("activation", "use_bias"):
             cfg.pop(k, None)
-        return {**cfg, "input_spec": self.fixed_input, "weight": self.fixed_weight, "bias_spec": self.fixed_bias, "output": self.fixed_output}
+        return {
+            **cfg,
+            "input_spec": self.fixed_input,
+            "weight": self.fixed_weight,
+            "bias_spec": self.fixed_bias,
+            "output": self.fixed_output,
+        }
 
 
 class _KerasQConvMixin:
@@ -106,9 +118,13 @@ class _KerasQConvMixin:
 
         kernel = jnp.asarray(self.kernel.value)
         fan_in = int(np.prod(kernel.shape[:-1]))
-        arith = conv_arithmetic(self.fixed_input, self.fixed_weight, self.fixed_bias, self.fixed_output, fan_in, name=self.name)
+        arith = conv_arithmetic(
+            self.fixed_input, self.fixed_weight, self.fixed_bias, self.fixed_output, fan_in, name=self.name
+        )
         bias = self.bias.value if self.use_bias else jnp.zeros((self.filters,), jnp.float32)
-        return fixed_conv(arith, quantize(x, arith.x), kernel, jnp.asarray(bias), strides=tuple(self.strides), padding=self.padding)
+        return fixed_conv(
+            arith, quantize(x, arith.x), kernel, jnp.asarray(bias), strides=tuple(self.strides), padding=self.padding
+        )
 
     def compute_output_spec(self, x):
         return keras.KerasTensor(self.compute_output_shape(x.shape), dtype="float32")
@@ -117,7 +133,13 @@ class _KerasQConvMixin:
         cfg = super().get_config()
         for k in ("activation", "use_bias", "dilation_rate", "groups"):
             cfg.pop(k, None)
-        return {**cfg, "input_spec": self.fixed_input, "weight": self.fixed_weight, "bias_spec": self.fixed_bias, "output": self.fixed_output}
+        return {
+            **cfg,
+            "input_spec": self.fixed_input,
+            "weight": self.fixed_weight,
+            "bias_spec": self.fixed_bias,
+            "output": self.fixed_output,
+        }
 
 
 def _conv_kwargs(kwargs: dict, bias_spec) -> dict:
@@ -130,7 +152,9 @@ def _conv_kwargs(kwargs: dict, bias_spec) -> dict:
 class KerasQConv1D(_KerasQConvMixin, keras.layers.Conv1D):
     """Exact fixed-point ``Conv1D`` (channels last, padding same/valid, no dilation)."""
 
-    def __init__(self, filters: int, kernel_size, *, input_spec: str, weight: str, bias_spec: str | None, output: str, **kwargs):
+    def __init__(
+        self, filters: int, kernel_size, *, input_spec: str, weight: str, bias_spec: str | None, output: str, **kwargs
+    ):
         super().__init__(filters, kernel_size, **_conv_kwargs(kwargs, bias_spec))
         self._init_fixed(input_spec, weight, bias_spec, output)
 
@@ -139,7 +163,9 @@ class KerasQConv1D(_KerasQConvMixin, keras.layers.Conv1D):
 class KerasQConv2D(_KerasQConvMixin, keras.layers.Conv2D):
     """Exact fixed-point ``Conv2D`` (channels last, padding same/valid, no dilation)."""
 
-    def __init__(self, filters: int, kernel_size, *, input_spec: str, weight: str, bias_spec: str | None, output: str, **kwargs):
+    def __init__(
+        self, filters: int, kernel_size, *, input_spec: str, weight: str, bias_spec: str | None, output: str, **kwargs
+    ):
         super().__init__(filters, kernel_size, **_conv_kwargs(kwargs, bias_spec))
         self._init_fixed(input_spec, weight, bias_spec, output)
 

@@ -12,6 +12,7 @@ Objects (units GeV, rad):
 * jets: anti-kT R = 0.4 of all reconstructed particles, pT > ``jet_ptmin``, |eta| < 4.0;
 * MET: minus the vector sum of all reconstructed particles' pT (eta = 0).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -34,7 +35,9 @@ def _leading(pt, eta, phi, keep, n):
     return out
 
 
-def event_summary(reco: Particles, *, egamma_ptmin: float = 10.0, muon_ptmin: float = 3.0, jet_ptmin: float = 20.0) -> np.ndarray:
+def event_summary(
+    reco: Particles, *, egamma_ptmin: float = 10.0, muon_ptmin: float = 3.0, jet_ptmin: float = 20.0
+) -> np.ndarray:
     """``[n_events, 57]`` float32 summaries of detector-level particles ``[n_events, P]``."""
     from hepjax.data import cluster_jets
 
@@ -49,7 +52,9 @@ def event_summary(reco: Particles, *, egamma_ptmin: float = 10.0, muon_ptmin: fl
     mu = _leading(pt, eta, phi, m & (apdg == 13) & (pt > muon_ptmin) & (np.abs(eta) < 2.1), N_MUON)
     jets = cluster_jets(reco, R=0.4, ptmin=jet_ptmin, max_jets=2 * N_JET)
     jm = jets.mask & (np.abs(jets.eta) < 4.0)
-    jt = _leading(np.asarray(jets.pt, np.float64), np.asarray(jets.eta, np.float64), np.asarray(jets.phi, np.float64), jm, N_JET)
+    jt = _leading(
+        np.asarray(jets.pt, np.float64), np.asarray(jets.eta, np.float64), np.asarray(jets.phi, np.float64), jm, N_JET
+    )
     out = np.concatenate([met, eg, mu, jt], 1).reshape(len(pt), N_FEATURES)
     return out.astype(np.float32)
 
@@ -65,7 +70,9 @@ def smeared_summary(particles: Particles, seed: int, *, chunk: int = 500, **kw) 
     n, width = np.shape(particles.pt)
     bucket = -(-width // 256) * 256  # a few padded widths -> a few compilations
     if bucket != width:
-        particles = Particles(*(np.concatenate([np.asarray(a), np.zeros((n, bucket - width), np.asarray(a).dtype)], 1) for a in particles))
+        particles = Particles(
+            *(np.concatenate([np.asarray(a), np.zeros((n, bucket - width), np.asarray(a).dtype)], 1) for a in particles)
+        )
     out = []
     for i, start in enumerate(range(0, n, chunk)):
         part = Particles(*(np.asarray(a)[start : start + chunk] for a in particles))

@@ -19,6 +19,7 @@ Every entry is validated like the rest of the config: unknown keys and wrong typ
 (e.g. more integer than total bits) and an activation on the output layer by
 :func:`check_layer_names` / :func:`apply_layer_overrides`, with the key and the file in the message.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -32,7 +33,9 @@ from hepjax.hls.fixed import FixedSpec
 class LayerQat:
     """One layer's override; fields left ``None`` keep the section's uniform value."""
 
-    name: str = param(dataclasses.MISSING, doc="Dense layer: dense_0, dense_1, ... (prefixed by the model where there are several)")
+    name: str = param(
+        dataclasses.MISSING, doc="Dense layer: dense_0, dense_1, ... (prefixed by the model where there are several)"
+    )
     weight_bits: int | None = param(None, ge=2, le=16, doc="kernel width W of ap_fixed<W,I,AP_RND,AP_SAT>")
     weight_integer: int | None = param(None, doc="kernel integer bits I, sign included")
     bias_bits: int | None = param(None, ge=2, le=16, doc="default: the layer's weight type")
@@ -46,8 +49,14 @@ def _where(source: str, key: str, i: int, entry: LayerQat) -> str:
     return f"{source + ': ' if source else ''}{key}[{i}] (layer {entry.name!r})"
 
 
-def check_layer_names(layers: Sequence[LayerQat], known: Sequence[str], *, source: str = "", key: str = "qat.layers",
-                      max_weight_bits: int | None = None) -> None:
+def check_layer_names(
+    layers: Sequence[LayerQat],
+    known: Sequence[str],
+    *,
+    source: str = "",
+    key: str = "qat.layers",
+    max_weight_bits: int | None = None,
+) -> None:
     """Raise :class:`ConfigError` (naming key and file) for unknown or repeated names and too-wide weights.
 
     ``known``: every Dense layer name the run builds, in order.
@@ -62,10 +71,14 @@ def check_layer_names(layers: Sequence[LayerQat], known: Sequence[str], *, sourc
         for field in ("weight_bits", "bias_bits"):
             bits = getattr(e, field)
             if max_weight_bits is not None and bits is not None and bits > max_weight_bits:
-                raise ConfigError(f"{_where(source, key, i, e)}.{field} = {bits}: this study allows at most {max_weight_bits} bits")
+                raise ConfigError(
+                    f"{_where(source, key, i, e)}.{field} = {bits}: this study allows at most {max_weight_bits} bits"
+                )
 
 
-def apply_layer_overrides(types: dict, layers: Sequence[LayerQat], *, prefix: str = "", source: str = "", key: str = "qat.layers") -> dict:
+def apply_layer_overrides(
+    types: dict, layers: Sequence[LayerQat], *, prefix: str = "", source: str = "", key: str = "qat.layers"
+) -> dict:
     """Return TriggerMLP type kwargs (see :func:`hepjax.hls.qat_types`) with the entries for ``prefix + dense_<i>`` applied.
 
     Entries for other prefixes are skipped (they belong to another model of the run); names are
@@ -76,7 +89,7 @@ def apply_layer_overrides(types: dict, layers: Sequence[LayerQat], *, prefix: st
     for i, e in enumerate(layers):
         if not e.name.startswith(prefix):
             continue
-        local = e.name[len(prefix):]
+        local = e.name[len(prefix) :]
         idx = int(local[6:]) if local.startswith("dense_") and local[6:].isdigit() else -1
         if not 0 <= idx < n:
             continue
@@ -84,14 +97,22 @@ def apply_layer_overrides(types: dict, layers: Sequence[LayerQat], *, prefix: st
         try:
             w = FixedSpec.parse(out["weight_types"][idx])
             if e.weight_bits is not None or e.weight_integer is not None:
-                w = FixedSpec.make(e.weight_bits or w.width, w.integer if e.weight_integer is None else e.weight_integer,
-                                   rounding=w.rounding, overflow=w.overflow)
+                w = FixedSpec.make(
+                    e.weight_bits or w.width,
+                    w.integer if e.weight_integer is None else e.weight_integer,
+                    rounding=w.rounding,
+                    overflow=w.overflow,
+                )
                 out["weight_types"][idx] = w.hls_type()
                 out["bias_types"][idx] = w.hls_type()
             if e.bias_bits is not None or e.bias_integer is not None:
                 b = FixedSpec.parse(out["bias_types"][idx])
-                b = FixedSpec.make(e.bias_bits or b.width, b.integer if e.bias_integer is None else e.bias_integer,
-                                   rounding=b.rounding, overflow=b.overflow)
+                b = FixedSpec.make(
+                    e.bias_bits or b.width,
+                    b.integer if e.bias_integer is None else e.bias_integer,
+                    rounding=b.rounding,
+                    overflow=b.overflow,
+                )
                 out["bias_types"][idx] = b.hls_type()
             if e.result_type is not None:
                 out["result_types"][idx] = FixedSpec.parse(e.result_type).hls_type()
@@ -99,8 +120,13 @@ def apply_layer_overrides(types: dict, layers: Sequence[LayerQat], *, prefix: st
                 if idx == n - 1:
                     raise ValueError("the output layer has no activation cast; set result_type instead")
                 a = FixedSpec.parse(out["activation_types"][idx])
-                a = FixedSpec.make(e.activation_bits or a.width, a.integer if e.activation_integer is None else e.activation_integer,
-                                   signed=a.signed, rounding=a.rounding, overflow=a.overflow)
+                a = FixedSpec.make(
+                    e.activation_bits or a.width,
+                    a.integer if e.activation_integer is None else e.activation_integer,
+                    signed=a.signed,
+                    rounding=a.rounding,
+                    overflow=a.overflow,
+                )
                 out["activation_types"][idx] = a.hls_type()
         except ValueError as err:
             raise ConfigError(f"{where}: {err}") from None

@@ -7,6 +7,7 @@ every operation of a trigger model is a named layer (as in Keras and hls4ml).
 
 Shapes follow Keras: a leading batch axis, channels last.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

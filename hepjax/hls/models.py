@@ -10,6 +10,7 @@ them from a config section and its ``qat.layers`` overrides).
 Models are rebuilt for export from ``{"class": "hepjax.hls.models.TriggerMLP", "kwargs": {...}}``
 (:func:`build_module`), which the experiments write beside their checkpoints.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -62,7 +63,14 @@ class TriggerMLP(nn.Module):
         for i, width in enumerate(self.features):
             last = i == len(self.features) - 1
             if quantized:
-                x = QDense(width, input=in_type, weight=self.weight_types[i], bias=self.bias_types[i], output=self.result_types[i], name=f"dense_{i}")(x)
+                x = QDense(
+                    width,
+                    input=in_type,
+                    weight=self.weight_types[i],
+                    bias=self.bias_types[i],
+                    output=self.result_types[i],
+                    name=f"dense_{i}",
+                )(x)
             else:
                 x = nn.Dense(width, name=f"dense_{i}")(x)
             if last:
@@ -76,9 +84,21 @@ class TriggerMLP(nn.Module):
         return x
 
 
-def qat_types(n_layers: int, *, input_type: str, weight_bits: int, integer_bits: int = 1, result_type: str,
-              activation_bits: int, activation_integer: int, output_type: str | None = None, layers: Sequence[LayerQat] = (),
-              prefix: str = "", source: str = "", overrides: dict | None = None) -> dict:
+def qat_types(
+    n_layers: int,
+    *,
+    input_type: str,
+    weight_bits: int,
+    integer_bits: int = 1,
+    result_type: str,
+    activation_bits: int,
+    activation_integer: int,
+    output_type: str | None = None,
+    layers: Sequence[LayerQat] = (),
+    prefix: str = "",
+    source: str = "",
+    overrides: dict | None = None,
+) -> dict:
     """TriggerMLP kwargs: uniform per-layer types, then the per-layer ``layers`` overrides.
 
     Args:

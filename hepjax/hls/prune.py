@@ -9,6 +9,7 @@ optimiser: ``optax.chain(optax.adam(1e-3), magnitude_pruning(0.5, end_step=800))
 
 Pruned weights are exact zeros, which hls4ml drops from the firmware (no multiplier).
 """
+
 from __future__ import annotations
 
 from typing import Any, NamedTuple
@@ -47,7 +48,9 @@ def prune_to(w: jax.Array, sparsity: jax.Array) -> jax.Array:
     return jnp.where(keep, w, jnp.zeros_like(w))
 
 
-def magnitude_pruning(target: float, *, begin_step: int = 0, end_step: int = 1000, filter_fn=is_kernel) -> optax.GradientTransformation:
+def magnitude_pruning(
+    target: float, *, begin_step: int = 0, end_step: int = 1000, filter_fn=is_kernel
+) -> optax.GradientTransformation:
     """Optax transformation (apply after the optimiser) pruning kernels to ``target`` sparsity."""
     if not 0.0 <= target < 1.0:
         raise ValueError(f"pruning target sparsity {target} must be in [0, 1)")

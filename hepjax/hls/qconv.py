@@ -22,6 +22,7 @@ Example::
     params = conv.init(jax.random.PRNGKey(0), jnp.ones((1, 12, 2)))
     y = conv.apply(params, jnp.ones((5, 12, 2)))  # [5, 12, 4], every value on the 2**-6 grid
 """
+
 from __future__ import annotations
 
 import itertools
@@ -39,7 +40,9 @@ from hepjax.hls.quant import DenseArithmetic, dense_accumulator, fixed_dense
 PADDINGS = ("SAME", "VALID")
 
 
-def conv_padding(in_size: Sequence[int], kernel_size: Sequence[int], strides: Sequence[int], padding: str) -> tuple[tuple[int, int], ...]:
+def conv_padding(
+    in_size: Sequence[int], kernel_size: Sequence[int], strides: Sequence[int], padding: str
+) -> tuple[tuple[int, int], ...]:
     """``(low, high)`` zero padding per spatial axis; SAME as in Flax, Keras and hls4ml (extra pixel high)."""
     padding = padding.upper()
     if padding not in PADDINGS:
@@ -66,7 +69,9 @@ def im2col(x: jax.Array, kernel_size: Sequence[int], strides: Sequence[int], pad
     xp = jnp.pad(x, ((0, 0), *pads, (0, 0)))
     out = [(n + lo + hi - k) // s + 1 for n, (lo, hi), k, s in zip(spatial, pads, kernel_size, strides)]
     if min(out) < 1:
-        raise ValueError(f"conv: input {tuple(spatial)} is smaller than the kernel {tuple(kernel_size)} with padding {padding}")
+        raise ValueError(
+            f"conv: input {tuple(spatial)} is smaller than the kernel {tuple(kernel_size)} with padding {padding}"
+        )
     cols = []
     for offset in itertools.product(*(range(k) for k in kernel_size)):
         idx = tuple(slice(o, o + (m - 1) * s + 1, s) for o, m, s in zip(offset, out, strides))
@@ -74,7 +79,9 @@ def im2col(x: jax.Array, kernel_size: Sequence[int], strides: Sequence[int], pad
     return jnp.concatenate(cols, axis=-1)
 
 
-def fixed_conv(arith: DenseArithmetic, xq: jax.Array, wq: jax.Array, bq: jax.Array, *, strides: Sequence[int], padding: str) -> jax.Array:
+def fixed_conv(
+    arith: DenseArithmetic, xq: jax.Array, wq: jax.Array, bq: jax.Array, *, strides: Sequence[int], padding: str
+) -> jax.Array:
     """``cast<out>(conv(x, w) + b)`` computed exactly; ``xq``, ``wq``, ``bq`` must lie on their grids.
 
     Shapes: ``xq [batch, *spatial, c_in]``, ``wq [*kernel_size, c_in, c_out]``, ``bq [c_out]`` ->
@@ -85,10 +92,14 @@ def fixed_conv(arith: DenseArithmetic, xq: jax.Array, wq: jax.Array, bq: jax.Arr
     return fixed_dense(arith, cols, wq.reshape(-1, wq.shape[-1]), bq)
 
 
-def conv_arithmetic(input: str, weight: str, bias: str | None, output: str, fan_in: int, *, name: str) -> DenseArithmetic:
+def conv_arithmetic(
+    input: str, weight: str, bias: str | None, output: str, fan_in: int, *, name: str
+) -> DenseArithmetic:
     """The exact accumulator of one output pixel: ``fan_in = prod(kernel_size) * c_in`` products."""
     b = None if bias is None else FixedSpec.parse(bias)
-    return dense_accumulator(FixedSpec.parse(input), FixedSpec.parse(weight), b, FixedSpec.parse(output), fan_in, name=name)
+    return dense_accumulator(
+        FixedSpec.parse(input), FixedSpec.parse(weight), b, FixedSpec.parse(output), fan_in, name=name
+    )
 
 
 def _tuple(v: int | Sequence[int] | None, nd: int) -> tuple[int, ...]:
@@ -128,7 +139,9 @@ class QConv(nn.Module):
     def geometry(self) -> tuple[tuple[int, ...], tuple[int, ...], str]:
         nd = len(self.kernel_size)
         if nd not in (1, 2):
-            raise ValueError(f"QConv {self.name}: only 1-D and 2-D kernels are supported, got kernel_size {self.kernel_size}")
+            raise ValueError(
+                f"QConv {self.name}: only 1-D and 2-D kernels are supported, got kernel_size {self.kernel_size}"
+            )
         padding = str(self.padding).upper()
         if padding not in PADDINGS:
             raise ValueError(f"QConv {self.name}: padding {self.padding!r} not supported; use one of {PADDINGS}")
@@ -138,13 +151,22 @@ class QConv(nn.Module):
         if self.use_bias and self.bias is None:
             raise ValueError(f"QConv {self.name}: use_bias=True needs a bias type")
         fan_in = int(np.prod(self.kernel_size)) * int(c_in)
-        return conv_arithmetic(self.input, self.weight, self.bias if self.use_bias else None, self.output, fan_in, name=f"QConv {self.name}")
+        return conv_arithmetic(
+            self.input,
+            self.weight,
+            self.bias if self.use_bias else None,
+            self.output,
+            fan_in,
+            name=f"QConv {self.name}",
+        )
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         kernel_size, strides, padding = self.geometry()
         if x.ndim != len(kernel_size) + 2:
-            raise ValueError(f"QConv {self.name}: input must be [batch, *spatial({len(kernel_size)}), channels], got shape {x.shape}")
+            raise ValueError(
+                f"QConv {self.name}: input must be [batch, *spatial({len(kernel_size)}), channels], got shape {x.shape}"
+            )
         c_in = x.shape[-1]
         arith = self.arithmetic(c_in)
         kernel = self.param("kernel", self.kernel_init, (*kernel_size, c_in, self.features), jnp.float32)

@@ -20,6 +20,7 @@ Example::
     params = layer.init(jax.random.PRNGKey(0), jnp.ones((1, 3)))
     y = layer.apply(params, jnp.ones((2, 3)))  # [2, 4], every value on the 2**-6 grid
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -56,7 +57,9 @@ def _max_abs_code(spec: FixedSpec) -> int:
     return max(abs(spec.min_code), abs(spec.max_code))
 
 
-def dense_accumulator(x: FixedSpec, w: FixedSpec, b: FixedSpec | None, out: FixedSpec, fan_in: int, *, name: str = "QDense") -> DenseArithmetic:
+def dense_accumulator(
+    x: FixedSpec, w: FixedSpec, b: FixedSpec | None, out: FixedSpec, fan_in: int, *, name: str = "QDense"
+) -> DenseArithmetic:
     """Accumulator of ``fan_in`` products ``x*w`` plus the bias, exact by construction.
 
     Raises:
@@ -162,7 +165,12 @@ class QDense(nn.Module):
         if self.use_bias and self.bias is None:
             raise ValueError(f"QDense {self.name}: use_bias=True needs a bias type")
         return dense_accumulator(
-            FixedSpec.parse(self.input), FixedSpec.parse(self.weight), b, FixedSpec.parse(self.output), fan_in, name=f"QDense {self.name}"
+            FixedSpec.parse(self.input),
+            FixedSpec.parse(self.weight),
+            b,
+            FixedSpec.parse(self.output),
+            fan_in,
+            name=f"QDense {self.name}",
         )
 
     @nn.compact

@@ -1,4 +1,5 @@
 """Data/MC morphing with one switched conditional flow."""
+
 from hepjax.morphing.jet_observables import OBSERVABLES, leading_jet_observables
 from hepjax.morphing.switched_flow import (
     DATA,

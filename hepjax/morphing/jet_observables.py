@@ -4,6 +4,7 @@ Per event (leading anti-kT jet with its constituents): ``log(pT / GeV)``, ``mass
 constituent multiplicity (dequantised by ``+ U(0, 1)``), girth ``sum_i pT_i dR_i / pT``
 and ``pT_D = sqrt(sum pT_i^2) / sum pT_i``.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -17,6 +17,7 @@ Example::
     res = fit_switched_flow(flow, x_sim, x_data, train_cfg, workdir=..., key=key)
     x_corr = morph(flow, res.state.params, x_sim_test)
 """
+
 from __future__ import annotations
 
 from pathlib import Path

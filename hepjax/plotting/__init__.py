@@ -1,4 +1,5 @@
 """Plots in one style: ``figure``, ``label``, ``savefig`` and the training curves."""
+
 from hepjax.plotting.curves import plot_training_curves
 from hepjax.plotting.style import figure, label, savefig, use_style
 

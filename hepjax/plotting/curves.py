@@ -1,4 +1,5 @@
 """Training curves from ``metrics.jsonl``."""
+
 from __future__ import annotations
 
 from pathlib import Path

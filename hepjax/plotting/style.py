@@ -1,4 +1,5 @@
 """The one plotting style of hepjax (mplhep), and a saver that closes figures."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,8 +7,8 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import mplhep  # noqa: E402
+import matplotlib.pyplot as plt
+import mplhep
 
 _STYLED = False
 

@@ -1,4 +1,5 @@
 """Permutation-invariant jet taggers on padded constituents: Deep Sets and ParticleNet-style EdgeConv."""
+
 from hepjax.tagging.deepsets import DeepSets, apply_pfn, check_constituents, init_pfn
 from hepjax.tagging.edgeconv import (
     EdgeConvBlock,

@@ -16,6 +16,7 @@ Example::
     params = init_pfn(key, n_features=4)
     logits = apply_pfn(params, features, mask)
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -29,7 +30,9 @@ import jax.numpy as jnp
 def check_constituents(features: jax.Array, weights: jax.Array) -> None:
     """Raise ``ValueError`` unless ``features`` is ``[B, M, F]`` and ``weights`` is ``[B, M]``."""
     if features.ndim != 3 or weights.shape != features.shape[:2]:
-        raise ValueError(f"features must be [B, M, F] and mask/weights [B, M], got {features.shape} and {weights.shape}")
+        raise ValueError(
+            f"features must be [B, M, F] and mask/weights [B, M], got {features.shape} and {weights.shape}"
+        )
 
 
 class DeepSets(nn.Module):
@@ -70,7 +73,9 @@ class DeepSets(nn.Module):
         return nn.Dense(1, name="out")(g)[:, 0]
 
 
-def init_pfn(key: jax.Array, *, n_features: int, phi: tuple[int, ...] = (64, 64, 64), f: tuple[int, ...] = (64, 64)) -> dict:
+def init_pfn(
+    key: jax.Array, *, n_features: int, phi: tuple[int, ...] = (64, 64, 64), f: tuple[int, ...] = (64, 64)
+) -> dict:
     """Flax variables of ``DeepSets(phi, f)`` for ``n_features`` inputs per constituent."""
     return DeepSets(phi=phi, f=f).init(key, jnp.zeros((1, 1, n_features)), jnp.ones((1, 1), bool))
 

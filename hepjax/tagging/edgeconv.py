@@ -22,6 +22,7 @@ Example::
     params = model.init(key, points, features, mask)      # [B, M, 2], [B, M, F], [B, M] bool
     logits = model.apply(params, points, features, mask)  # [B]
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -121,7 +122,9 @@ class EdgeConvTagger(nn.Module):
     dynamic: bool = True
 
     @nn.compact
-    def __call__(self, points: jax.Array, features: jax.Array, mask: jax.Array, jet: jax.Array | None = None) -> jax.Array:
+    def __call__(
+        self, points: jax.Array, features: jax.Array, mask: jax.Array, jet: jax.Array | None = None
+    ) -> jax.Array:
         """Logits ``[B]``.
 
         Args:

@@ -6,6 +6,7 @@ Example::
     feats, weights, jet = constituent_features(reco)              # [B, M, 6], [B, M], [B, 2]
     points = feats[..., ETA_PHI]                                  # [B, M, 2]: 5 Δη, 5 Δφ
 """
+
 from __future__ import annotations
 
 import jax
@@ -41,8 +42,17 @@ def constituent_features(reco) -> tuple[jax.Array, jax.Array, jax.Array]:
     deta = reco.eta - jet_eta[..., None]
     dphi = jnp.mod(reco.phi - jet_phi[..., None] + jnp.pi, 2 * jnp.pi) - jnp.pi
     frac = jnp.maximum(reco.pt, 1e-3) / jet_pt[..., None]
-    feats = jnp.stack([jnp.log(frac), deta * 5, dphi * 5, jnp.sqrt(deta**2 + dphi**2) * 5, reco.charge,
-                       jnp.log(jnp.maximum(reco.energy, 1e-3) / 100.0)], -1)
+    feats = jnp.stack(
+        [
+            jnp.log(frac),
+            deta * 5,
+            dphi * 5,
+            jnp.sqrt(deta**2 + dphi**2) * 5,
+            reco.charge,
+            jnp.log(jnp.maximum(reco.energy, 1e-3) / 100.0),
+        ],
+        -1,
+    )
     return feats, w, jnp.stack([jet_pt, jet_m], -1)
 
 

@@ -6,6 +6,7 @@ Example::
     bkg = jet_constituents("qcd_dijet", 1500, 1, settings=qcd_settings(240., 600.))
     sig.pt.shape   # (n_jets, 48)
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -36,8 +37,9 @@ def jet_constituents(
     jets matched (within ``radius``) to a parton of that ``|PDG id|`` (24: a W boson).
     """
     sample = generate(process, n_events, seed, settings=settings, workers=workers)
-    jets = cluster_jets(sample.particles, R=radius, ptmin=0.8 * pt_min, max_jets=max_jets,
-                        max_constituents=max_constituents)
+    jets = cluster_jets(
+        sample.particles, R=radius, ptmin=0.8 * pt_min, max_jets=max_jets, max_constituents=max_constituents
+    )
     ok = jets.mask & (jets.pt > pt_min) & (jets.pt < pt_max) & (np.abs(jets.eta) < eta_max)
     if want_pdg is not None:
         ok &= np.abs(match_jets_to_partons(jets, sample.partons, dr=radius)) == want_pdg

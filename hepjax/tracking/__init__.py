@@ -7,6 +7,7 @@ with :func:`hepjax.train.fit` -> :func:`build_tracks` (with :func:`bridge_gaps`,
 :func:`derive_bridge_cuts`) -> :func:`edge_metrics` / :func:`track_metrics`.
 Plots live in :mod:`hepjax.tracking.plots` (not imported here: matplotlib stays off this path).
 """
+
 from hepjax.tracking.events import TrackingEvent, load_or_simulate, simulate_events
 from hepjax.tracking.gap_bridging import BridgeCuts, bridge_gaps, derive_bridge_cuts
 from hepjax.tracking.graph import (

@@ -6,6 +6,7 @@ Pythia samples come from :func:`hepjax.data.generate` (cached there, generated i
 processes); the hits of a whole sample are cached in one ``.npz`` (written to a temporary name and
 renamed, so a half-written file is never read) keyed by every input that changes them.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -34,8 +35,17 @@ class TrackingEvent(NamedTuple):
     hits: Hits
 
 
-def simulate_events(hard: Particles, minbias: Particles | None, geometry: TrackerGeometry, *, mu: float,
-                    seed: int, min_pt: float = 0.1, noise: bool = True, progress: bool = False) -> list[TrackingEvent]:
+def simulate_events(
+    hard: Particles,
+    minbias: Particles | None,
+    geometry: TrackerGeometry,
+    *,
+    mu: float,
+    seed: int,
+    min_pt: float = 0.1,
+    noise: bool = True,
+    progress: bool = False,
+) -> list[TrackingEvent]:
     """Overlay pileup on each hard event (``[n_events, P]`` fields) and simulate its hits.
 
     Event ``i`` draws from ``np.random.default_rng([seed, i])``: same seed -> same events.
@@ -58,9 +68,20 @@ def _key(**kw) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def load_or_simulate(process: str, n_events: int, seed: int, geometry: TrackerGeometry, *, mu: float,
-                     pileup_pool: int = 400, min_pt: float = 0.1, noise: bool = True, workers: int = 1,
-                     cache_dir: str | Path | None = None, progress: bool = True) -> list[TrackingEvent]:
+def load_or_simulate(
+    process: str,
+    n_events: int,
+    seed: int,
+    geometry: TrackerGeometry,
+    *,
+    mu: float,
+    pileup_pool: int = 400,
+    min_pt: float = 0.1,
+    noise: bool = True,
+    workers: int = 1,
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
+) -> list[TrackingEvent]:
     """Events of ``process`` with ``Poisson(mu)`` min-bias pileup, from the cache when present.
 
     Args:
@@ -75,8 +96,17 @@ def load_or_simulate(process: str, n_events: int, seed: int, geometry: TrackerGe
     from hepjax.data import default_cache_dir, generate
 
     cache = Path(cache_dir) if cache_dir is not None else Path(default_cache_dir())
-    key = _key(process=process, n=n_events, seed=seed, geo=dataclasses.asdict(geometry), mu=mu, pool=pileup_pool,
-               min_pt=min_pt, noise=noise, v=1)
+    key = _key(
+        process=process,
+        n=n_events,
+        seed=seed,
+        geo=dataclasses.asdict(geometry),
+        mu=mu,
+        pool=pileup_pool,
+        min_pt=min_pt,
+        noise=noise,
+        v=1,
+    )
     path = cache / "tracking" / f"{process}_mu{mu:g}_n{n_events}_s{seed}_{key}.npz"
     if path.exists():
         try:
@@ -87,7 +117,11 @@ def load_or_simulate(process: str, n_events: int, seed: int, geometry: TrackerGe
             warnings.warn(f"tracking cache {path} unreadable ({err}); regenerating", stacklevel=2)
             path.unlink(missing_ok=True)
     hard = generate(process, n_events, seed, workers=workers, cache_dir=cache_dir, progress=progress).particles
-    pool = generate("minbias", pileup_pool, seed + 1, workers=workers, cache_dir=cache_dir, progress=progress).particles if mu > 0 else None
+    pool = (
+        generate("minbias", pileup_pool, seed + 1, workers=workers, cache_dir=cache_dir, progress=progress).particles
+        if mu > 0
+        else None
+    )
     events = simulate_events(hard, pool, geometry, mu=mu, seed=seed, min_pt=min_pt, noise=noise, progress=progress)
     _save(path, events)
     return events
@@ -110,5 +144,11 @@ def _save(path: Path, events: list[TrackingEvent]) -> None:
 def _load(path: Path) -> list[TrackingEvent]:
     with np.load(path) as z:
         n = int(z["n_events"])
-        return [TrackingEvent(Particles(*(z[f"e{i}_p_{f}"] for f in FIELDS)), z[f"e{i}_origin"],
-                              Hits(*(z[f"e{i}_h_{f}"] for f in Hits._fields))) for i in range(n)]
+        return [
+            TrackingEvent(
+                Particles(*(z[f"e{i}_p_{f}"] for f in FIELDS)),
+                z[f"e{i}_origin"],
+                Hits(*(z[f"e{i}_h_{f}"] for f in Hits._fields)),
+            )
+            for i in range(n)
+        ]

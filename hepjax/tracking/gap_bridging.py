@@ -18,6 +18,7 @@ a gap, and the residual quantiles (times a margin) are the cuts, like the segmen
 :func:`hepjax.tracking.graph.derive_cuts`. Candidate joins are accepted greedily, best-agreeing
 first, each fragment end at most once.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -46,15 +47,21 @@ def _join_residuals(r, phi, z, a1, a2, b1, b2):
     Index arrays broadcast together; each residual is the larger of the join's disagreement with
     the segment before it and the one after it.
     """
-    g = lambda i: (r[i], phi[i], z[i])  # noqa: E731
+    g = lambda i: (r[i], phi[i], z[i])
     sa, za = _slope_z0(*g(a1), *g(a2))
     sj, zj = _slope_z0(*g(a2), *g(b1))
     sb, zb = _slope_z0(*g(b1), *g(b2))
     return np.maximum(np.abs(sj - sa), np.abs(sj - sb)), np.maximum(np.abs(zj - za), np.abs(zj - zb))
 
 
-def derive_bridge_cuts(events: list[tuple[Hits, np.ndarray]], geometry: TrackerGeometry, *, pt_min: float = 1.0,
-                       quantile: float = 0.999, margin: float = 1.1) -> BridgeCuts:
+def derive_bridge_cuts(
+    events: list[tuple[Hits, np.ndarray]],
+    geometry: TrackerGeometry,
+    *,
+    pt_min: float = 1.0,
+    quantile: float = 0.999,
+    margin: float = 1.1,
+) -> BridgeCuts:
     """Cuts that keep ``quantile`` of the joins of target particles' fragments (times ``margin``).
 
     For every five consecutive barrel hits ``a b c d e`` of a particle with pT > ``pt_min`` on
@@ -66,7 +73,7 @@ def derive_bridge_cuts(events: list[tuple[Hits, np.ndarray]], geometry: TrackerG
         key = np.lexsort((order, pid))
         if key.size < 5:
             continue
-        w = np.stack([key[i:key.size - 4 + i] for i in range(5)])  # [5, n]: windows of 5 hits
+        w = np.stack([key[i : key.size - 4 + i] for i in range(5)])  # [5, n]: windows of 5 hits
         ok = (pid[w] == pid[w[0]]).all(0) & (pid[w[0]] >= 0) & (np.diff(order[w], axis=0) == 1).all(0)
         ok &= (lay[w] < geometry.n_barrel).all(0) & (np.diff(lay[w], axis=0) == 1).all(0)
         ok &= np.asarray(pt)[np.maximum(pid[w[0]], 0)] > pt_min
@@ -77,12 +84,22 @@ def derive_bridge_cuts(events: list[tuple[Hits, np.ndarray]], geometry: TrackerG
         dz_all.append(dz)
     ds, dz = (np.concatenate(v) if v else np.zeros(0) for v in (ds_all, dz_all))
     if ds.size < 10:
-        raise ValueError(f"derive_bridge_cuts needs particles with pT > {pt_min} GeV crossing 5 consecutive layers; found {ds.size} windows")
+        raise ValueError(
+            f"derive_bridge_cuts needs particles with pT > {pt_min} GeV crossing 5 consecutive layers; found {ds.size} windows"
+        )
     return BridgeCuts(float(np.quantile(ds, quantile) * margin), float(np.quantile(dz, quantile) * margin))
 
 
-def bridge_gaps(paths: list[np.ndarray], layer: np.ndarray, r: np.ndarray, phi: np.ndarray, z: np.ndarray,
-                cuts: BridgeCuts, *, max_gap: int = 2) -> list[np.ndarray]:
+def bridge_gaps(
+    paths: list[np.ndarray],
+    layer: np.ndarray,
+    r: np.ndarray,
+    phi: np.ndarray,
+    z: np.ndarray,
+    cuts: BridgeCuts,
+    *,
+    max_gap: int = 2,
+) -> list[np.ndarray]:
     """Join fragments across a rejected edge or one missing layer; returns the new list of paths.
 
     Args:
@@ -123,4 +140,3 @@ def bridge_gaps(paths: list[np.ndarray], layer: np.ndarray, r: np.ndarray, phi: 
             k = nxt[k]
         out.append(np.concatenate(parts))
     return out
-

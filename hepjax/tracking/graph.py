@@ -16,6 +16,7 @@ by one). Only barrel hits take part; disk hits are ignored.
 
 Units: mm and rad throughout. NumPy on the host (graph building is not differentiated).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -83,7 +84,9 @@ def check_hits(hits: Hits, geometry: TrackerGeometry, *, tolerance: float = 5.0)
             raise ValueError(f"hits.{f} has non-finite values")
     lay = np.asarray(hits.layer)
     if lay.size and (lay.min() < 0 or lay.max() >= geometry.n_layers):
-        raise ValueError(f"hits.layer outside the geometry: ids {lay.min()}..{lay.max()}, geometry has {geometry.n_layers} layers")
+        raise ValueError(
+            f"hits.layer outside the geometry: ids {lay.min()}..{lay.max()}, geometry has {geometry.n_layers} layers"
+        )
     barrel = lay < geometry.n_barrel
     if barrel.any():
         r = np.hypot(hits.x, hits.y)[barrel]
@@ -92,7 +95,9 @@ def check_hits(hits: Hits, geometry: TrackerGeometry, *, tolerance: float = 5.0)
         off = np.abs(r - radius) > tolerance
         if off.any():
             k = int(np.argmax(off))
-            raise ValueError(f"{int(off.sum())} hit(s) lie outside their barrel layer, e.g. r = {r[k]:.1f} mm on layer {lay[barrel][k]} (radius {radius[k]} mm)")
+            raise ValueError(
+                f"{int(off.sum())} hit(s) lie outside their barrel layer, e.g. r = {r[k]:.1f} mm on layer {lay[barrel][k]} (radius {radius[k]} mm)"
+            )
         out = np.abs(np.asarray(hits.z)[barrel]) > half + tolerance
         if out.any():
             raise ValueError(f"{int(out.sum())} hit(s) lie beyond the barrel half-length in z")
@@ -120,8 +125,15 @@ def true_segments(hits: Hits, n_barrel: int, *, skip: int = 1) -> tuple[np.ndarr
     return a[ok], b[ok]
 
 
-def derive_cuts(events: list[tuple[Hits, np.ndarray]], geometry: TrackerGeometry, *, pt_min: float = 1.0,
-                quantile: float = 0.999, margin: float = 1.1, skip: int = 1) -> SegmentCuts:
+def derive_cuts(
+    events: list[tuple[Hits, np.ndarray]],
+    geometry: TrackerGeometry,
+    *,
+    pt_min: float = 1.0,
+    quantile: float = 0.999,
+    margin: float = 1.1,
+    skip: int = 1,
+) -> SegmentCuts:
     """Cut values that keep ``quantile`` of true segments of particles with pT > ``pt_min``.
 
     Args:
@@ -135,18 +147,30 @@ def derive_cuts(events: list[tuple[Hits, np.ndarray]], geometry: TrackerGeometry
         a, b = true_segments(hits, geometry.n_barrel, skip=skip)
         sel = np.asarray(pt)[hits.particle_id[a]] > pt_min
         a, b = a[sel], b[sel]
-        q = _segment_quantities(hits.r[a].astype(np.float64), hits.phi[a].astype(np.float64), hits.z[a].astype(np.float64),
-                                hits.r[b].astype(np.float64), hits.phi[b].astype(np.float64), hits.z[b].astype(np.float64))
-        slope.append(np.abs(q[4])); z0.append(np.abs(q[5])); deta.append(np.abs(q[3]))
+        q = _segment_quantities(
+            hits.r[a].astype(np.float64),
+            hits.phi[a].astype(np.float64),
+            hits.z[a].astype(np.float64),
+            hits.r[b].astype(np.float64),
+            hits.phi[b].astype(np.float64),
+            hits.z[b].astype(np.float64),
+        )
+        slope.append(np.abs(q[4]))
+        z0.append(np.abs(q[5]))
+        deta.append(np.abs(q[3]))
     slope, z0, deta = (np.concatenate(v) for v in (slope, z0, deta))
     if slope.size < 10:
         raise ValueError(f"derive_cuts needs true segments of particles with pT > {pt_min} GeV; found {slope.size}")
-    return SegmentCuts(float(np.quantile(slope, quantile) * margin), float(np.quantile(z0, quantile) * margin),
-                       float(np.quantile(deta, quantile) * margin))
+    return SegmentCuts(
+        float(np.quantile(slope, quantile) * margin),
+        float(np.quantile(z0, quantile) * margin),
+        float(np.quantile(deta, quantile) * margin),
+    )
 
 
-def build_graph(hits: Hits, particle_pt: np.ndarray, geometry: TrackerGeometry, cuts: SegmentCuts, *,
-                skip: int = 1) -> EventGraph:
+def build_graph(
+    hits: Hits, particle_pt: np.ndarray, geometry: TrackerGeometry, cuts: SegmentCuts, *, skip: int = 1
+) -> EventGraph:
     """Build the segment graph of one event.
 
     Args:
@@ -177,7 +201,8 @@ def build_graph(hits: Hits, particle_pt: np.ndarray, geometry: TrackerGeometry, 
             if inner.size == 0 or outer.size == 0:
                 continue
             s, t = _window_pairs(inner, outer, phi, geometry.barrel_radii[l2] - geometry.barrel_radii[l1], cuts)
-            snd.append(s); rcv.append(t)
+            snd.append(s)
+            rcv.append(t)
     snd = np.concatenate(snd) if snd else np.zeros(0, np.int64)
     rcv = np.concatenate(rcv) if rcv else np.zeros(0, np.int64)
     q = _segment_quantities(r[snd], phi[snd], z[snd], r[rcv], phi[rcv], z[rcv])
@@ -186,15 +211,25 @@ def build_graph(hits: Hits, particle_pt: np.ndarray, geometry: TrackerGeometry, 
     dr, dphi, dz, deta, slope, z0 = (v[keep] for v in q)
     # the segment's own direction asinh(dz/dr) is the particle's eta whatever the vertex z; deta, from
     # the hits' positions, is not (at r = 32 mm a vertex 50 mm off shifts it by ~0.2 in the forward region)
-    edges = np.stack([dr / 500.0, dphi / 0.05, dz / 500.0, deta / 0.05, slope * 1000.0, z0 / 100.0,
-                      np.arcsinh(dz / dr) / 2.0], axis=1).astype(np.float32)
+    edges = np.stack(
+        [dr / 500.0, dphi / 0.05, dz / 500.0, deta / 0.05, slope * 1000.0, z0 / 100.0, np.arcsinh(dz / dr) / 2.0],
+        axis=1,
+    ).astype(np.float32)
 
     hit_order = np.asarray(hits.order)[node_hits]
     y = (pid[snd] == pid[rcv]) & (pid[snd] >= 0) & (hit_order[rcv] == hit_order[snd] + 1)
     pt = np.asarray(particle_pt, np.float64)
     edge_pt = np.where(y, pt[np.maximum(pid[snd], 0)] if pt.size else 0.0, 0.0)
-    return EventGraph(nodes, edges, snd.astype(np.int32), rcv.astype(np.int32), y.astype(np.float32),
-                      edge_pt.astype(np.float32), node_hits, pid.astype(np.int32))
+    return EventGraph(
+        nodes,
+        edges,
+        snd.astype(np.int32),
+        rcv.astype(np.int32),
+        y.astype(np.float32),
+        edge_pt.astype(np.float32),
+        node_hits,
+        pid.astype(np.int32),
+    )
 
 
 def segment_particle_hits(graph: EventGraph) -> np.ndarray:
@@ -236,8 +271,15 @@ def _window_pairs(inner, outer, phi, dr_nominal, cuts: SegmentCuts):
     return s, t
 
 
-def construction_metrics(graphs: list[EventGraph], hits: list[Hits], particle_pts: list[np.ndarray],
-                         geometry: TrackerGeometry, *, pt_min: float = 1.0, skip: int = 1) -> dict:
+def construction_metrics(
+    graphs: list[EventGraph],
+    hits: list[Hits],
+    particle_pts: list[np.ndarray],
+    geometry: TrackerGeometry,
+    *,
+    pt_min: float = 1.0,
+    skip: int = 1,
+) -> dict:
     """Graph-construction efficiency (true target segments kept / all true target segments) and
     purity (true edges / edges), summed over events."""
     kept = total = n_true = n_edge = 0
@@ -247,7 +289,9 @@ def construction_metrics(graphs: list[EventGraph], hits: list[Hits], particle_pt
         kept += int(((g.y > 0) & (g.edge_pt > pt_min)).sum())
         n_true += int(g.y.sum())
         n_edge += g.n_edge
-    return {"graph_efficiency": kept / total if total else float("nan"),
-            "graph_purity": n_true / n_edge if n_edge else float("nan"),
-            "graph_edges_per_event": n_edge / max(len(graphs), 1),
-            "graph_nodes_per_event": sum(g.n_node for g in graphs) / max(len(graphs), 1)}
+    return {
+        "graph_efficiency": kept / total if total else float("nan"),
+        "graph_purity": n_true / n_edge if n_edge else float("nan"),
+        "graph_edges_per_event": n_edge / max(len(graphs), 1),
+        "graph_nodes_per_event": sum(g.n_node for g in graphs) / max(len(graphs), 1),
+    }

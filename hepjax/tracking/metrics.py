@@ -19,6 +19,7 @@ Tracks (candidates from :func:`hepjax.tracking.track_building.build_tracks`):
 
 Every ratio with an empty denominator is NaN (an event with no hits gives NaNs, not an error).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -54,8 +55,16 @@ def roc_curve(scores: np.ndarray, y: np.ndarray, n_points: int = 200) -> tuple[n
     return (sel & ~y).sum(1) / max((~y).sum(), 1), (sel & y).sum(1) / max(y.sum(), 1)
 
 
-def edge_metrics(scores: np.ndarray, y: np.ndarray, edge_pt: np.ndarray, *, threshold: float = 0.5,
-                 pt_min: float = 1.0, edge_hits: np.ndarray | None = None, min_hits: int = 1) -> dict:
+def edge_metrics(
+    scores: np.ndarray,
+    y: np.ndarray,
+    edge_pt: np.ndarray,
+    *,
+    threshold: float = 0.5,
+    pt_min: float = 1.0,
+    edge_hits: np.ndarray | None = None,
+    min_hits: int = 1,
+) -> dict:
     """Edge efficiency (target edges), purity and AUC; arrays ``[E]`` concatenated over events.
 
     ``edge_hits`` is the number of graph hits of each edge's particle
@@ -100,8 +109,14 @@ def match_tracks(candidates: list[np.ndarray], hit_particle: np.ndarray) -> np.n
     return out
 
 
-def track_metrics(candidates: list[np.ndarray], hit_particle: np.ndarray, particle_pt: np.ndarray, *,
-                  pt_min: float = 1.0, min_hits: int = 3) -> dict:
+def track_metrics(
+    candidates: list[np.ndarray],
+    hit_particle: np.ndarray,
+    particle_pt: np.ndarray,
+    *,
+    pt_min: float = 1.0,
+    min_hits: int = 3,
+) -> dict:
     """Track efficiency, fake rate and duplicate rate of one event plus the per-target table
     needed to bin them (``target_ids``, ``target_found``). See the module docstring."""
     hit_particle = np.asarray(hit_particle)
@@ -110,7 +125,11 @@ def track_metrics(candidates: list[np.ndarray], hit_particle: np.ndarray, partic
     valid = hit_particle[hit_particle >= 0]
     n_hits = np.bincount(valid, minlength=particle_pt.size) if valid.size else np.zeros(particle_pt.size, int)
     targets = np.flatnonzero((particle_pt > pt_min) & (n_hits[: particle_pt.size] >= min_hits))
-    n_match = np.bincount(matched[matched >= 0], minlength=particle_pt.size) if (matched >= 0).any() else np.zeros(particle_pt.size, int)
+    n_match = (
+        np.bincount(matched[matched >= 0], minlength=particle_pt.size)
+        if (matched >= 0).any()
+        else np.zeros(particle_pt.size, int)
+    )
     found = n_match[targets] > 0
     return {
         "n_targets": int(targets.size),
@@ -134,7 +153,9 @@ def summarize_tracks(per_event: list[dict]) -> dict:
     }
 
 
-def binned_efficiency(values: np.ndarray, found: np.ndarray, bins: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def binned_efficiency(
+    values: np.ndarray, found: np.ndarray, bins: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Efficiency per bin of ``values`` with a binomial error: ``(centres, eff, err)``; NaN for empty bins."""
     values, found = np.asarray(values), np.asarray(found, bool)
     idx = np.digitize(values, bins) - 1

@@ -12,6 +12,7 @@ Batches for :func:`hepjax.train.fit` stack ``B`` padded graphs of one bucket on 
 axis (leaves ``[B, ...]``), so the trainer can shard them over devices; the model is ``vmap``-ed
 over that axis. ``B`` must divide by the device count.
 """
+
 from __future__ import annotations
 
 import math
@@ -49,8 +50,13 @@ def make_buckets(graphs: list[EventGraph], n_buckets: int = 3) -> list[Bucket]:
         return [Bucket(NODE_QUANTUM, EDGE_QUANTUM)]
     order = sorted(graphs, key=lambda g: (g.n_edge, g.n_node))
     groups = np.array_split(np.arange(len(order)), min(n_buckets, len(order)))
-    out = {Bucket(_round_up(max(order[i].n_node for i in grp) + 1, NODE_QUANTUM),
-                  _round_up(max(order[i].n_edge for i in grp), EDGE_QUANTUM)) for grp in groups}
+    out = {
+        Bucket(
+            _round_up(max(order[i].n_node for i in grp) + 1, NODE_QUANTUM),
+            _round_up(max(order[i].n_edge for i in grp), EDGE_QUANTUM),
+        )
+        for grp in groups
+    }
     return sorted(out)
 
 
@@ -63,9 +69,15 @@ def choose_bucket(graph: EventGraph, buckets: list[Bucket]) -> tuple[Bucket, lis
     if fits:  # the cheapest: a step's compute is mostly per edge
         return min(fits, key=lambda b: (b.n_edge, b.n_node)), buckets
     new = Bucket(_round_up(graph.n_node + 1, NODE_QUANTUM), _round_up(graph.n_edge, EDGE_QUANTUM))
-    new = Bucket(max(new.n_node, max((b.n_node for b in buckets), default=0)), max(new.n_edge, max((b.n_edge for b in buckets), default=0)))
-    warnings.warn(f"graph with {graph.n_node} nodes / {graph.n_edge} edges exceeds every bucket {buckets}; "
-                  f"adding bucket {tuple(new)} (one more compilation)", stacklevel=2)
+    new = Bucket(
+        max(new.n_node, max((b.n_node for b in buckets), default=0)),
+        max(new.n_edge, max((b.n_edge for b in buckets), default=0)),
+    )
+    warnings.warn(
+        f"graph with {graph.n_node} nodes / {graph.n_edge} edges exceeds every bucket {buckets}; "
+        f"adding bucket {tuple(new)} (one more compilation)",
+        stacklevel=2,
+    )
     return new, sorted(set(buckets) | {new})
 
 
@@ -74,8 +86,11 @@ def to_graphs_tuple(graph: EventGraph) -> jraph.GraphsTuple:
     return jraph.GraphsTuple(
         nodes={"x": graph.nodes},
         edges={"x": graph.edges, "y": graph.y, "pt": graph.edge_pt},
-        senders=graph.senders, receivers=graph.receivers,
-        n_node=np.array([graph.n_node], np.int32), n_edge=np.array([graph.n_edge], np.int32), globals=None,
+        senders=graph.senders,
+        receivers=graph.receivers,
+        n_node=np.array([graph.n_node], np.int32),
+        n_edge=np.array([graph.n_edge], np.int32),
+        globals=None,
     )
 
 
@@ -114,7 +129,9 @@ class GraphBatches:
         self.groups = [by_bucket[b] for b in sorted(by_bucket)]
         self.steps_per_epoch = sum(len(g) // batch_size for g in self.groups)
         if self.steps_per_epoch == 0:
-            raise ValueError(f"no bucket holds {batch_size} graphs (sizes {[len(g) for g in self.groups]}); lower the batch size or add events")
+            raise ValueError(
+                f"no bucket holds {batch_size} graphs (sizes {[len(g) for g in self.groups]}); lower the batch size or add events"
+            )
         self._epoch, self._plan = -1, None
 
     @property
@@ -127,7 +144,10 @@ class GraphBatches:
             plan = []
             for gi, group in enumerate(self.groups):
                 perm = rng.permutation(len(group))
-                plan += [(gi, perm[k * self.batch_size:(k + 1) * self.batch_size]) for k in range(len(group) // self.batch_size)]
+                plan += [
+                    (gi, perm[k * self.batch_size : (k + 1) * self.batch_size])
+                    for k in range(len(group) // self.batch_size)
+                ]
             self._plan = [plan[i] for i in rng.permutation(len(plan))]
             self._epoch = epoch
         return self._plan

@@ -4,6 +4,7 @@ Shared by ``experiments/tracking.py`` and the ``tracking`` bench area. Compilati
 per bucket that holds a training batch, and one ``predict`` per bucket met at evaluation
 (buckets: :mod:`hepjax.tracking.padding`).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -36,15 +37,22 @@ class GraphConfig:
     """Graph construction (the ``graph:`` config section)."""
 
     pt_min: float = param(1.0, gt=0.0, doc="target particles: pT above this, GeV (cuts derived for them)")
-    target_min_hits: int = param(3, ge=1, doc="target particles: at least this many hits in the graph (edge and track "
-                                              "efficiency count the same particles; a 2-hit particle can never form a track)")
+    target_min_hits: int = param(
+        3,
+        ge=1,
+        doc="target particles: at least this many hits in the graph (edge and track "
+        "efficiency count the same particles; a 2-hit particle can never form a track)",
+    )
     quantile: float = param(0.999, gt=0.5, le=1.0, doc="fraction of target segments each cut keeps")
     margin: float = param(1.1, ge=1.0, doc="widening factor applied to every derived cut")
     skip: int = param(1, ge=1, le=2, doc="largest layer difference of an edge (2 adds skip-one edges)")
     n_buckets: int = param(6, ge=1, doc="padding bucket sizes (one train-step compilation each)")
-    train_labels: str = param("all", choices=("all", "target"),
-                              doc="edges the classifier learns as true: every true segment, or only those of target particles "
-                                  "(pT > pt_min, >= target_min_hits hits); purity and edge_auc always use every true segment")
+    train_labels: str = param(
+        "all",
+        choices=("all", "target"),
+        doc="edges the classifier learns as true: every true segment, or only those of target particles "
+        "(pT > pt_min, >= target_min_hits hits); purity and edge_auc always use every true segment",
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,13 +61,27 @@ class EvalConfig:
 
     threshold: float = param(0.5, gt=0.0, lt=1.0, doc="edge score threshold")
     min_hits: int = param(3, ge=2, doc="shortest track candidate kept")
-    bridge_gaps: bool = param(True, doc="join track fragments across a rejected edge or a missing layer (hepjax.tracking.gap_bridging)")
-    max_gap: int = param(2, ge=1, le=2, doc="largest layer difference of a join: 1 rejoins split fragments, 2 also bridges a missing layer")
-    threshold_scan: tuple[float, ...] = param((), gt=0.0, lt=1.0, doc="if given, the working point: of these thresholds, the one with the "
-                                                      "highest track efficiency - fake rate on validation events replaces threshold")
+    bridge_gaps: bool = param(
+        True, doc="join track fragments across a rejected edge or a missing layer (hepjax.tracking.gap_bridging)"
+    )
+    max_gap: int = param(
+        2,
+        ge=1,
+        le=2,
+        doc="largest layer difference of a join: 1 rejoins split fragments, 2 also bridges a missing layer",
+    )
+    threshold_scan: tuple[float, ...] = param(
+        (),
+        gt=0.0,
+        lt=1.0,
+        doc="if given, the working point: of these thresholds, the one with the "
+        "highest track efficiency - fake rate on validation events replaces threshold",
+    )
 
 
-def make_graphs(events: list[TrackingEvent], geometry: TrackerGeometry, cuts: SegmentCuts, cfg: GraphConfig) -> list[EventGraph]:
+def make_graphs(
+    events: list[TrackingEvent], geometry: TrackerGeometry, cuts: SegmentCuts, cfg: GraphConfig
+) -> list[EventGraph]:
     return [build_graph(e.hits, e.particles.pt, geometry, cuts, skip=cfg.skip) for e in events]
 
 
@@ -73,24 +95,38 @@ def training_graphs(graphs: list[EventGraph], cfg: GraphConfig) -> list[EventGra
     """
     if cfg.train_labels == "all":
         return graphs
-    return [g._replace(y=target_segments(g, pt_min=cfg.pt_min, min_hits=cfg.target_min_hits).astype(np.float32))
-            for g in graphs]
+    return [
+        g._replace(y=target_segments(g, pt_min=cfg.pt_min, min_hits=cfg.target_min_hits).astype(np.float32))
+        for g in graphs
+    ]
 
 
 def cuts_from(events: list[TrackingEvent], geometry: TrackerGeometry, cfg: GraphConfig) -> SegmentCuts:
-    return derive_cuts([(e.hits, e.particles.pt) for e in events], geometry, pt_min=cfg.pt_min,
-                       quantile=cfg.quantile, margin=cfg.margin, skip=cfg.skip)
+    return derive_cuts(
+        [(e.hits, e.particles.pt) for e in events],
+        geometry,
+        pt_min=cfg.pt_min,
+        quantile=cfg.quantile,
+        margin=cfg.margin,
+        skip=cfg.skip,
+    )
 
 
 def bridge_cuts_from(events: list[TrackingEvent], geometry: TrackerGeometry, cfg: GraphConfig) -> BridgeCuts:
     """Gap-bridging cuts from the truth of (training) events, at the segment cuts' quantile and margin."""
-    return derive_bridge_cuts([(e.hits, e.particles.pt) for e in events], geometry, pt_min=cfg.pt_min,
-                              quantile=cfg.quantile, margin=cfg.margin)
+    return derive_bridge_cuts(
+        [(e.hits, e.particles.pt) for e in events],
+        geometry,
+        pt_min=cfg.pt_min,
+        quantile=cfg.quantile,
+        margin=cfg.margin,
+    )
 
 
 def graph_metrics(events, graphs, geometry, cfg: GraphConfig) -> dict:
-    return construction_metrics(graphs, [e.hits for e in events], [e.particles.pt for e in events], geometry,
-                                pt_min=cfg.pt_min, skip=cfg.skip)
+    return construction_metrics(
+        graphs, [e.hits for e in events], [e.particles.pt for e in events], geometry, pt_min=cfg.pt_min, skip=cfg.skip
+    )
 
 
 def score_graphs(params, model_cfg: ModelConfig, graphs: list[EventGraph], buckets: list[Bucket]):
@@ -112,8 +148,14 @@ def score_graphs(params, model_cfg: ModelConfig, graphs: list[EventGraph], bucke
 SCAN_KEYS = ("edge_efficiency", "edge_purity", "track_efficiency", "fake_rate", "duplicate_rate")
 
 
-def choose_threshold(events: list[TrackingEvent], graphs: list[EventGraph], scores: list[np.ndarray], graph_cfg: GraphConfig,
-                     eval_cfg: EvalConfig, bridge_cuts: BridgeCuts | None = None) -> tuple[float, list[dict]]:
+def choose_threshold(
+    events: list[TrackingEvent],
+    graphs: list[EventGraph],
+    scores: list[np.ndarray],
+    graph_cfg: GraphConfig,
+    eval_cfg: EvalConfig,
+    bridge_cuts: BridgeCuts | None = None,
+) -> tuple[float, list[dict]]:
     """The working point: of ``eval_cfg.threshold_scan``, the threshold with the highest track
     efficiency minus fake rate (a lost track and a fake one weigh the same) on these events, which
     must be validation events, neither trained on nor the held-out test events. Ties go to the
@@ -132,8 +174,14 @@ def choose_threshold(events: list[TrackingEvent], graphs: list[EventGraph], scor
     return rows[int(np.argmax(merit))]["threshold"], rows
 
 
-def evaluate(events: list[TrackingEvent], graphs: list[EventGraph], scores: list[np.ndarray], graph_cfg: GraphConfig,
-             eval_cfg: EvalConfig, bridge_cuts: BridgeCuts | None = None) -> tuple[dict, dict]:
+def evaluate(
+    events: list[TrackingEvent],
+    graphs: list[EventGraph],
+    scores: list[np.ndarray],
+    graph_cfg: GraphConfig,
+    eval_cfg: EvalConfig,
+    bridge_cuts: BridgeCuts | None = None,
+) -> tuple[dict, dict]:
     """Edge and track metrics on held-out events.
 
     ``bridge_cuts`` (from :func:`bridge_cuts_from` on the training events) is required when
@@ -148,8 +196,15 @@ def evaluate(events: list[TrackingEvent], graphs: list[EventGraph], scores: list
     y = np.concatenate([g.y for g in graphs])
     pt = np.concatenate([g.edge_pt for g in graphs])
     n_hits = np.concatenate([segment_particle_hits(g) for g in graphs])
-    metrics = edge_metrics(s, y, pt, threshold=eval_cfg.threshold, pt_min=graph_cfg.pt_min, edge_hits=n_hits,
-                           min_hits=graph_cfg.target_min_hits)
+    metrics = edge_metrics(
+        s,
+        y,
+        pt,
+        threshold=eval_cfg.threshold,
+        pt_min=graph_cfg.pt_min,
+        edge_hits=n_hits,
+        min_hits=graph_cfg.target_min_hits,
+    )
     per_event, t_pt, t_eta, t_found, candidates = [], [], [], [], []
     if eval_cfg.bridge_gaps and bridge_cuts is None:
         raise ValueError("eval.bridge_gaps is on: pass bridge_cuts (pipeline.bridge_cuts_from(training events, ...))")
@@ -158,16 +213,32 @@ def evaluate(events: list[TrackingEvent], graphs: list[EventGraph], scores: list
         if eval_cfg.bridge_gaps:
             geom = tuple(np.asarray(v)[g.hit_index] for v in (e.hits.layer, e.hits.r, e.hits.phi, e.hits.z))
             bridge = {"node_geometry": geom, "bridge_cuts": bridge_cuts, "max_gap": eval_cfg.max_gap}
-        cands = build_tracks(g.n_node, g.senders, g.receivers, sc, threshold=eval_cfg.threshold,
-                             min_hits=eval_cfg.min_hits, node_r=g.nodes[:, 0], **bridge)
-        tm = track_metrics(cands, g.particle_id, e.particles.pt, pt_min=graph_cfg.pt_min,
-                           min_hits=graph_cfg.target_min_hits)
+        cands = build_tracks(
+            g.n_node,
+            g.senders,
+            g.receivers,
+            sc,
+            threshold=eval_cfg.threshold,
+            min_hits=eval_cfg.min_hits,
+            node_r=g.nodes[:, 0],
+            **bridge,
+        )
+        tm = track_metrics(
+            cands, g.particle_id, e.particles.pt, pt_min=graph_cfg.pt_min, min_hits=graph_cfg.target_min_hits
+        )
         per_event.append(tm)
         t_pt.append(e.particles.pt[tm["target_ids"]])
         t_eta.append(e.particles.eta[tm["target_ids"]])
         t_found.append(tm["target_found"])
         candidates.append(cands)
     metrics.update(summarize_tracks(per_event))
-    details = {"scores": s, "y": y, "edge_pt": pt, "target_pt": np.concatenate(t_pt), "target_eta": np.concatenate(t_eta),
-               "target_found": np.concatenate(t_found), "candidates": candidates}
+    details = {
+        "scores": s,
+        "y": y,
+        "edge_pt": pt,
+        "target_pt": np.concatenate(t_pt),
+        "target_eta": np.concatenate(t_eta),
+        "target_found": np.concatenate(t_found),
+        "candidates": candidates,
+    }
     return metrics, details

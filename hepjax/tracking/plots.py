@@ -1,4 +1,5 @@
 """Tracking plots in the hepjax style: ROC, efficiency vs pT and eta, event display with tracks."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,7 +19,12 @@ def plot_roc(scores, y, auc: float, path: str | Path, *, threshold: float = 0.5)
     ax.plot([0, 1], [0, 1], ls=":", color="grey", label="random")
     y = np.asarray(y) > 0.5
     sel = np.asarray(scores) > threshold
-    ax.plot([(sel & ~y).sum() / max((~y).sum(), 1)], [(sel & y).sum() / max(y.sum(), 1)], "o", label=f"threshold {threshold}")
+    ax.plot(
+        [(sel & ~y).sum() / max((~y).sum(), 1)],
+        [(sel & y).sum() / max(y.sum(), 1)],
+        "o",
+        label=f"threshold {threshold}",
+    )
     ax.set_xscale("log")
     ax.set_xlim(1e-4, 1)
     ax.set_xlabel("false positive rate (edges)")
@@ -33,7 +39,11 @@ def plot_threshold_scan(rows: list[dict], chosen: float, path: str | Path) -> Pa
     working point marked; ``rows`` from :func:`hepjax.tracking.pipeline.choose_threshold`."""
     t = [r["threshold"] for r in rows]
     fig, axes = figure(2)
-    for key, name in (("edge_efficiency", "edge efficiency"), ("edge_purity", "edge purity"), ("track_efficiency", "track efficiency")):
+    for key, name in (
+        ("edge_efficiency", "edge efficiency"),
+        ("edge_purity", "edge purity"),
+        ("track_efficiency", "track efficiency"),
+    ):
         axes[0].plot(t, [r[key] for r in rows], "o-", label=name)
     axes[1].plot(t, [r["fake_rate"] for r in rows], "o-", label="fake rate")
     axes[1].plot(t, [r["duplicate_rate"] for r in rows], "s-", label="duplicate rate")
@@ -65,8 +75,9 @@ def plot_efficiency(target_pt, target_eta, found, path: str | Path, *, pt_min: f
     return savefig(fig, path)
 
 
-def plot_event_display(hits: Hits, graph: EventGraph, candidates: list[np.ndarray], geometry: TrackerGeometry,
-                       path: str | Path) -> Path:
+def plot_event_display(
+    hits: Hits, graph: EventGraph, candidates: list[np.ndarray], geometry: TrackerGeometry, path: str | Path
+) -> Path:
     """x-y and r-z views: all hits in grey, each track candidate in its own colour."""
     fig, (axy, arz) = figure(2)
     x, y, z, r = (np.asarray(getattr(hits, f))[graph.hit_index] for f in ("x", "y", "z", "r"))
@@ -80,8 +91,10 @@ def plot_event_display(hits: Hits, graph: EventGraph, candidates: list[np.ndarra
     for R in geometry.barrel_radii:
         axy.add_patch(__import__("matplotlib").patches.Circle((0, 0), R, fill=False, lw=0.3, color="k"))
     axy.set_aspect("equal")
-    axy.set_xlabel("x [mm]"); axy.set_ylabel("y [mm]")
-    arz.set_xlabel("z [mm]"); arz.set_ylabel("r [mm]")
+    axy.set_xlabel("x [mm]")
+    axy.set_ylabel("y [mm]")
+    arz.set_xlabel("z [mm]")
+    arz.set_ylabel("r [mm]")
     axy.text(0.02, 0.02, f"{len(candidates)} track candidates", transform=axy.transAxes, fontsize=11)
     label(axy)
     return savefig(fig, path)

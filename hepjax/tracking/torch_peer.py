@@ -8,6 +8,7 @@ which the tests check. Graphs are given to the peer unpadded (PyG needs no paddi
 
 Importing this module imports torch; keep it off the hot paths.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -56,9 +57,12 @@ class InteractionNetwork(nn.Module):
 
 def to_data(graph: EventGraph) -> Data:
     """A PyG ``Data`` view of an :class:`EventGraph` (float32 features, int64 edge index)."""
-    return Data(x=torch.from_numpy(np.asarray(graph.nodes)), edge_attr=torch.from_numpy(np.asarray(graph.edges)),
-                edge_index=torch.from_numpy(np.stack([graph.senders, graph.receivers]).astype(np.int64)),
-                y=torch.from_numpy(np.asarray(graph.y)))
+    return Data(
+        x=torch.from_numpy(np.asarray(graph.nodes)),
+        edge_attr=torch.from_numpy(np.asarray(graph.edges)),
+        edge_index=torch.from_numpy(np.stack([graph.senders, graph.receivers]).astype(np.int64)),
+        y=torch.from_numpy(np.asarray(graph.y)),
+    )
 
 
 def from_jax_params(params: dict, hidden: int, iterations: int, mlp_layers: int) -> InteractionNetwork:

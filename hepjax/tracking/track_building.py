@@ -13,6 +13,7 @@
 Candidates are lists of node indices (into the graph's nodes; map to event hits with
 ``graph.hit_index``). Candidates shorter than ``min_hits`` are dropped.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,10 +23,19 @@ from scipy.sparse.csgraph import connected_components
 from hepjax.tracking.gap_bridging import BridgeCuts, bridge_gaps
 
 
-def build_tracks(n_nodes: int, senders: np.ndarray, receivers: np.ndarray, scores: np.ndarray, *,
-                 threshold: float = 0.5, min_hits: int = 3, node_r: np.ndarray | None = None,
-                 node_geometry: tuple[np.ndarray, ...] | None = None, bridge_cuts: BridgeCuts | None = None,
-                 max_gap: int = 2) -> list[np.ndarray]:
+def build_tracks(
+    n_nodes: int,
+    senders: np.ndarray,
+    receivers: np.ndarray,
+    scores: np.ndarray,
+    *,
+    threshold: float = 0.5,
+    min_hits: int = 3,
+    node_r: np.ndarray | None = None,
+    node_geometry: tuple[np.ndarray, ...] | None = None,
+    bridge_cuts: BridgeCuts | None = None,
+    max_gap: int = 2,
+) -> list[np.ndarray]:
     """Track candidates (arrays of node ids ordered inside-out) from edge scores.
 
     Args:
@@ -43,7 +53,9 @@ def build_tracks(n_nodes: int, senders: np.ndarray, receivers: np.ndarray, score
         raise ValueError("bridge_cuts needs node_geometry = (layer, r, phi, z)")
     senders, receivers, scores = (np.asarray(a) for a in (senders, receivers, scores))
     if not (senders.shape == receivers.shape == scores.shape):
-        raise ValueError(f"senders, receivers and scores must share a shape, got {senders.shape}, {receivers.shape}, {scores.shape}")
+        raise ValueError(
+            f"senders, receivers and scores must share a shape, got {senders.shape}, {receivers.shape}, {scores.shape}"
+        )
     if n_nodes == 0:
         return []
     keep = scores > threshold
@@ -78,7 +90,7 @@ def build_tracks(n_nodes: int, senders: np.ndarray, receivers: np.ndarray, score
         out_edges = _out_edges(n_nodes, s, r, w)
         used = np.zeros(n_nodes, bool)
         for c in comps:
-            members = order[bounds[c]:bounds[c + 1]]
+            members = order[bounds[c] : bounds[c + 1]]
             tracks += _walk(members, in_deg, out_edges, used, shortest, node_r)
     if bridge_cuts is not None:
         tracks = bridge_gaps(tracks, *node_geometry, bridge_cuts, max_gap=max_gap)
@@ -90,7 +102,7 @@ def _out_edges(n_nodes, s, r, w):
     order = np.lexsort((-w, s))
     s, r, w = s[order], r[order], w[order]
     bounds = np.searchsorted(s, np.arange(n_nodes + 1))
-    return [(r[bounds[i]:bounds[i + 1]]) for i in range(n_nodes)]
+    return [(r[bounds[i] : bounds[i + 1]]) for i in range(n_nodes)]
 
 
 def _walk(members, in_deg, out_edges, used, min_hits, node_r):

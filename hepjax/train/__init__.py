@@ -1,4 +1,5 @@
 """The one training engine of hepjax: pure jit step, data-parallel mesh, orbax checkpoints."""
+
 from hepjax.train.checkpoint import Checkpointer, load_params
 from hepjax.train.config import TrainConfig
 from hepjax.train.data import ArrayDataset, BatchSource, split

@@ -1,4 +1,5 @@
 """Orbax checkpoints of a :class:`TrainState` plus JSON metadata (step, data position, config)."""
+
 from __future__ import annotations
 
 import logging

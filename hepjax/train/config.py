@@ -1,4 +1,5 @@
 """The ``train:`` section every experiment shares."""
+
 from __future__ import annotations
 
 import dataclasses

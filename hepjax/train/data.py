@@ -4,6 +4,7 @@ A batch source is stateless: ``batch(step)`` returns the global batch of optimis
 ``step``. The data position therefore lives in the step counter, which is checkpointed, so a
 resumed run sees exactly the batches an uninterrupted run would.
 """
+
 from __future__ import annotations
 
 from typing import Any, Protocol

@@ -22,13 +22,15 @@ Example::
 Compilations: one per distinct batch shape (one for fixed-size batches; one per padding
 bucket for graphs), plus one for ``eval_fn`` per shape.
 """
+
 from __future__ import annotations
 
 import logging
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -176,4 +178,3 @@ def fit(
         plot_training_curves(workdir / "metrics.jsonl", workdir / "loss.png", keys=plot_keys)
     compilations = step_fn._cache_size() if hasattr(step_fn, "_cache_size") else -1
     return FitResult(state, history, resumed_from, compilations)
-

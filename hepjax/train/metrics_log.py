@@ -1,4 +1,5 @@
 """``metrics.jsonl``: one JSON record per logged step, appended, never rewritten."""
+
 from __future__ import annotations
 
 import json

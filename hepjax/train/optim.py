@@ -1,4 +1,5 @@
 """Optimisers built from :class:`TrainConfig`."""
+
 from __future__ import annotations
 
 import optax

@@ -5,6 +5,7 @@ and optimiser state are replicated. On a SLURM allocation (or wherever
 ``JAX_COORDINATOR_ADDRESS`` is set) :func:`maybe_initialize_distributed` joins the processes
 first, after which ``jax.devices()`` lists the devices of every host.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,7 +13,8 @@ from typing import Any
 
 import jax
 import numpy as np
-from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
 
 DATA_AXIS = "data"
 

@@ -1,7 +1,9 @@
 """The training state pytree and the pure train step."""
+
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -56,7 +58,7 @@ def make_train_step(loss_fn: LossFn, optimizer: optax.GradientTransformation):
         finite = jnp.isfinite(loss) & tree_all_finite(grads)
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
-        keep = lambda new, old: jnp.where(finite, new, old)  # noqa: E731
+        keep = lambda new, old: jnp.where(finite, new, old)
         new = TrainState(
             state.step + finite.astype(jnp.int32),
             jax.tree.map(keep, params, state.params),

@@ -1,4 +1,5 @@
 """Shared tiny Pythia samples for the data tests (Pythia is slow: generate each once per session)."""
+
 import pytest
 
 from hepjax.data import generate

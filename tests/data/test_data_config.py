@@ -1,4 +1,5 @@
 """SampleConfig / JetConfig sections: validation through hepjax.config.build and equivalence."""
+
 import numpy as np
 import pytest
 

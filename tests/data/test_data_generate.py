@@ -1,4 +1,5 @@
 """generate(): argument validation, caching, reproducibility, workers, corrupted cache files."""
+
 import os
 import warnings
 

@@ -1,4 +1,5 @@
 """cluster_jets against hand-made events and FastJet's classic per-event interface; parton matching."""
+
 import numpy as np
 import pytest
 
@@ -9,8 +10,17 @@ def event(rows):
     """Particles dict of one event from (pt, eta, phi, mass, pdg, charge) rows."""
     a = np.array(rows, np.float64).reshape(-1, 6)
     n = len(a)
-    return {"pt": a[:, 0], "eta": a[:, 1], "phi": a[:, 2], "mass": a[:, 3], "pdg": a[:, 4].astype(int),
-            "charge": a[:, 5], "vx": np.arange(n) * 0.1, "vy": np.zeros(n), "vz": np.arange(n) * -0.2}
+    return {
+        "pt": a[:, 0],
+        "eta": a[:, 1],
+        "phi": a[:, 2],
+        "mass": a[:, 3],
+        "pdg": a[:, 4].astype(int),
+        "charge": a[:, 5],
+        "vx": np.arange(n) * 0.1,
+        "vy": np.zeros(n),
+        "vz": np.arange(n) * -0.2,
+    }
 
 
 def p4(pt, eta, phi, m):
@@ -47,15 +57,15 @@ def test_close_particles_merge_into_one_massive_jet():
     jets = cluster_jets(pad_events([event(rows)]), R=0.4, ptmin=10.0, max_constituents=3)
     assert jets.mask[0].sum() == 1  # the 5 GeV particle alone fails ptmin
     expected = kin(p4(*rows[0][:4]) + p4(*rows[1][:4]))  # E-scheme: four-vector sum
-    np.testing.assert_allclose([jets.pt[0, 0], jets.eta[0, 0], jets.phi[0, 0], jets.mass[0, 0]], expected,
-                               rtol=1e-5)
+    np.testing.assert_allclose([jets.pt[0, 0], jets.eta[0, 0], jets.phi[0, 0], jets.mass[0, 0]], expected, rtol=1e-5)
     assert jets.n_constituents[0, 0] == 2
     np.testing.assert_allclose(jets.constituents.pt[0, 0], [30.0, 20.0, 0.0])
 
 
 def test_masked_entries_anywhere_are_ignored():
-    parts = pad_events([event([(40.0, 0.0, 0.0, 0.0, 22, 0.0), (500.0, 1.0, 1.0, 0.0, 22, 0.0),
-                               (30.0, -2.0, 3.0, 0.0, 22, 0.0)])])
+    parts = pad_events(
+        [event([(40.0, 0.0, 0.0, 0.0, 22, 0.0), (500.0, 1.0, 1.0, 0.0, 22, 0.0), (30.0, -2.0, 3.0, 0.0, 22, 0.0)])]
+    )
     mask = parts.mask.copy()
     mask[0, 1] = False  # e.g. a particle lost to detector inefficiency
     jets = cluster_jets(parts._replace(mask=mask), ptmin=10.0, max_constituents=1)
@@ -80,8 +90,10 @@ def reference_jets(parts, i, R, ptmin, algorithm):
         vecs.append(fastjet.PseudoJet(v[1], v[2], v[3], v[0]))
     jd = fastjet.JetDefinition(getattr(fastjet, f"{algorithm}_algorithm"), R)
     cs = fastjet.ClusterSequence(vecs, jd)
-    return [(j.pt(), j.eta(), j.phi_std(), j.m(), len(j.constituents()))
-            for j in fastjet.sorted_by_pt(cs.inclusive_jets(ptmin))]
+    return [
+        (j.pt(), j.eta(), j.phi_std(), j.m(), len(j.constituents()))
+        for j in fastjet.sorted_by_pt(cs.inclusive_jets(ptmin))
+    ]
 
 
 @pytest.mark.parametrize("algorithm, R", [("antikt", 0.4), ("kt", 0.6), ("cambridge", 1.0)])
@@ -114,8 +126,12 @@ def test_accepts_jax_arrays(z_sample):
 
 @pytest.mark.parametrize(
     "field, value, match",
-    [("pt", np.nan, "pt has 1 NaN"), ("eta", np.inf, "eta has 1 NaN or infinite"), ("pt", -1.0, "pt has negative"),
-     ("mass", -0.5, "mass has negative")],
+    [
+        ("pt", np.nan, "pt has 1 NaN"),
+        ("eta", np.inf, "eta has 1 NaN or infinite"),
+        ("pt", -1.0, "pt has negative"),
+        ("mass", -0.5, "mass has negative"),
+    ],
 )
 def test_bad_particles_raise(field, value, match):
     parts = pad_events([event([(40.0, 0.0, 0.0, 0.0, 22, 0.0), (30.0, 1.0, 1.0, 0.0, 22, 0.0)])])
@@ -126,9 +142,16 @@ def test_bad_particles_raise(field, value, match):
     assert cluster_jets(parts).mask[0].sum() == 1
 
 
-@pytest.mark.parametrize("kwargs, match", [({"algorithm": "siscone"}, "siscone"), ({"R": 0.0}, "R"),
-                                           ({"max_jets": 0}, "max_jets"), ({"ptmin": -1.0}, "ptmin"),
-                                           ({"max_constituents": -1}, "max_constituents")])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"algorithm": "siscone"}, "siscone"),
+        ({"R": 0.0}, "R"),
+        ({"max_jets": 0}, "max_jets"),
+        ({"ptmin": -1.0}, "ptmin"),
+        ({"max_constituents": -1}, "max_constituents"),
+    ],
+)
 def test_bad_options_raise(kwargs, match):
     parts = pad_events([event([(40.0, 0.0, 0.0, 0.0, 22, 0.0)])])
     with pytest.raises(ValueError, match=match):
@@ -137,15 +160,28 @@ def test_bad_options_raise(kwargs, match):
 
 def test_match_jets_to_partons():
     # event 0: a W at phi=0 with its quarks at dR 0.3 and 0.35; a gluon at phi=2. Event 1: nothing near.
-    partons = pad_events([
-        event([(400.0, 0.0, 0.0, 80.4, 24, 1.0), (200.0, 0.3, 0.0, 0.0, 2, 2 / 3), (200.0, 0.0, -0.35, 0.0, -1, 1 / 3),
-               (300.0, 0.0, 2.0, 0.0, 21, 0.0)]),
-        event([(300.0, 2.0, 1.0, 0.0, 21, 0.0)]),
-    ])
+    partons = pad_events(
+        [
+            event(
+                [
+                    (400.0, 0.0, 0.0, 80.4, 24, 1.0),
+                    (200.0, 0.3, 0.0, 0.0, 2, 2 / 3),
+                    (200.0, 0.0, -0.35, 0.0, -1, 1 / 3),
+                    (300.0, 0.0, 2.0, 0.0, 21, 0.0),
+                ]
+            ),
+            event([(300.0, 2.0, 1.0, 0.0, 21, 0.0)]),
+        ]
+    )
     z = np.zeros((2, 3), np.float32)
-    jets = Jets(pt=z + 100, eta=np.array([[0.28, 0.1, 0.0], [-1.0, 0, 0]], np.float32),
-                phi=np.array([[0.0, 2.1 - 2 * np.pi, -3.0], [1.0, 0, 0]], np.float32), mass=z, n_constituents=z,
-                mask=np.array([[True, True, True], [True, False, False]]))
+    jets = Jets(
+        pt=z + 100,
+        eta=np.array([[0.28, 0.1, 0.0], [-1.0, 0, 0]], np.float32),
+        phi=np.array([[0.0, 2.1 - 2 * np.pi, -3.0], [1.0, 0, 0]], np.float32),
+        mass=z,
+        n_constituents=z,
+        mask=np.array([[True, True, True], [True, False, False]]),
+    )
     lab = match_jets_to_partons(jets, partons, dr=0.8)
     assert lab.dtype == np.int32
     assert lab.tolist() == [[24, 21, 0], [0, 0, 0]]  # the W wins over the nearer u quark; phi wraps

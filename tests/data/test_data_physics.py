@@ -1,4 +1,5 @@
 """Physics sanity of generated samples: Z peak, W jet mass, charges, conservation laws, vertices."""
+
 import numpy as np
 import pytest
 
@@ -26,7 +27,7 @@ def test_dilepton_mass_peaks_at_mz(z_sample):
     for i in range(p.pt.shape[0]):
         best = None
         for flavour in (11, 13):
-            neg = np.flatnonzero(p.mask[i] & (p.pdg[i] == flavour))[:1]   # leading l-
+            neg = np.flatnonzero(p.mask[i] & (p.pdg[i] == flavour))[:1]  # leading l-
             pos = np.flatnonzero(p.mask[i] & (p.pdg[i] == -flavour))[:1]  # leading l+
             if len(neg) and len(pos):
                 m = inv_mass(v[i, neg[0]] + v[i, pos[0]])
@@ -51,8 +52,24 @@ def test_z_partons(z_sample):
 
 def test_charges_match_pdg_and_are_conserved(z_sample):
     p = z_sample.particles
-    known = {211: 1, -211: -1, 321: 1, -321: -1, 2212: 1, -2212: -1, 11: -1, -11: 1, 13: -1, -13: 1,
-             22: 0, 130: 0, 310: 0, 2112: 0, -2112: 0, 3122: 0}
+    known = {
+        211: 1,
+        -211: -1,
+        321: 1,
+        -321: -1,
+        2212: 1,
+        -2212: -1,
+        11: -1,
+        -11: 1,
+        13: -1,
+        -13: 1,
+        22: 0,
+        130: 0,
+        310: 0,
+        2112: 0,
+        -2112: 0,
+        3122: 0,
+    }
     seen = 0
     for pid, q in known.items():
         sel = p.mask & (p.pdg == pid)
@@ -98,8 +115,9 @@ def test_vertices_in_mm(z_sample):
 
 
 def test_beam_spot_settings_spread_primary_vertices(tmp_path):
-    s = generate("h_tautau", 40, 4, settings=beam_spot_settings(sigma_z=35.0, sigma_xy=0.01),
-                 cache_dir=tmp_path, progress=False)
+    s = generate(
+        "h_tautau", 40, 4, settings=beam_spot_settings(sigma_z=35.0, sigma_xy=0.01), cache_dir=tmp_path, progress=False
+    )
     p = s.particles
     vz = np.array([np.median(p.vz[i][p.mask[i]]) for i in range(40)])  # per-event primary vertex z
     vx = np.array([np.median(p.vx[i][p.mask[i]]) for i in range(40)])

@@ -1,4 +1,5 @@
 """Every named process: conservation laws and the hard process it claims (slow: ~13 Pythia inits)."""
+
 import numpy as np
 import pytest
 

@@ -1,4 +1,5 @@
 """Flat (ragged) <-> padded conversion and the consistency check used on cache files."""
+
 import numpy as np
 import pytest
 
@@ -10,10 +11,19 @@ def random_events(rng, n):
     out = []
     for _ in range(n):
         k = int(rng.integers(0, 7))
-        out.append({"pt": rng.uniform(1, 50, k), "eta": rng.normal(0, 2, k), "phi": rng.uniform(-3, 3, k),
-                    "mass": rng.uniform(0, 1, k), "pdg": rng.choice([211, -211, 22], k),
-                    "charge": rng.choice([-1.0, 0.0, 1.0], k), "vx": rng.normal(0, 1, k), "vy": rng.normal(0, 1, k),
-                    "vz": rng.normal(0, 1, k)})
+        out.append(
+            {
+                "pt": rng.uniform(1, 50, k),
+                "eta": rng.normal(0, 2, k),
+                "phi": rng.uniform(-3, 3, k),
+                "mass": rng.uniform(0, 1, k),
+                "pdg": rng.choice([211, -211, 22], k),
+                "charge": rng.choice([-1.0, 0.0, 1.0], k),
+                "vx": rng.normal(0, 1, k),
+                "vy": rng.normal(0, 1, k),
+                "vz": rng.normal(0, 1, k),
+            }
+        )
     return out
 
 

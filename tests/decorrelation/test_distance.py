@@ -1,4 +1,5 @@
 """distance_correlation: values vs hand computation, a NumPy reference and dcor; invariances; gradients."""
+
 import chex
 import dcor
 import jax
@@ -93,9 +94,12 @@ def test_multidimensional_dense_tiled_match_dcor(unbiased):
         # tiled (fused row sums, remat) and dense: same gradients w.r.t. x, y and the weights
         w = jnp.asarray(rng.uniform(0.5, 2.0, size=50))
         grads = [
-            jax.jit(jax.grad(lambda a, b, c: distance_correlation(a, b, c, unbiased=unbiased, method=m, tile=7), argnums=(0, 1, 2)))(  # noqa: B023
-                jnp.asarray(x), jnp.asarray(y), w
-            )
+            jax.jit(
+                jax.grad(
+                    lambda a, b, c: distance_correlation(a, b, c, unbiased=unbiased, method=m, tile=7),
+                    argnums=(0, 1, 2),
+                )
+            )(jnp.asarray(x), jnp.asarray(y), w)
             for m in ("dense", "tiled")
         ]
         for a, b in zip(*grads):
@@ -170,8 +174,10 @@ def test_gradient_vs_finite_differences():
     w = rng.uniform(0.5, 1.5, size=25)
     with enable_x64():
         for m in METHODS_1D:
-            fn = lambda a, b, c: distance_correlation(a, b, c, method=m, tile=4)  # noqa: B023
-            jax.test_util.check_grads(fn, (jnp.asarray(x), jnp.asarray(y), jnp.asarray(w)), order=1, modes=["rev"], eps=1e-6)
+            fn = lambda a, b, c: distance_correlation(a, b, c, method=m, tile=4)
+            jax.test_util.check_grads(
+                fn, (jnp.asarray(x), jnp.asarray(y), jnp.asarray(w)), order=1, modes=["rev"], eps=1e-6
+            )
         x3 = jnp.asarray(rng.normal(size=(12, 3)))
         fn3 = lambda a: distance_correlation(a, jnp.asarray(y[:12]), method="tiled", tile=5)
         jax.test_util.check_grads(fn3, (x3,), order=1, modes=["rev"], eps=1e-6)
@@ -229,7 +235,7 @@ def test_bad_input():
         distance_correlation(x, x, power=0)
     # constant x: defined value 0 with a finite (zero) gradient, for every method
     for m in METHODS_1D:
-        v, g = jax.value_and_grad(lambda a: distance_correlation(a, jnp.asarray(x), method=m, tile=7))(jnp.ones(20))  # noqa: B023
+        v, g = jax.value_and_grad(lambda a: distance_correlation(a, jnp.asarray(x), method=m, tile=7))(jnp.ones(20))
         assert float(v) == 0.0 and np.all(np.isfinite(g))
     # under jit nothing can raise: NaN value (the trainer stops on it), never a NaN gradient
     vg = jax.jit(jax.value_and_grad(lambda a, w: distance_correlation(a, jnp.asarray(x), w)))

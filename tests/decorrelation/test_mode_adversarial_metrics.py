@@ -1,4 +1,5 @@
 """MoDe flatness on a trained toy, gradient reversal, the adversary's likelihood, R50 and JSD."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -97,7 +98,7 @@ def test_mode_loss_properties():
 
 
 def test_gradient_reversal_and_schedule():
-    f = lambda x, lam: jnp.sum(gradient_reversal(x, lam) ** 2)  # noqa: E731
+    f = lambda x, lam: jnp.sum(gradient_reversal(x, lam) ** 2)
     x = jnp.array([1.0, -2.0])
     assert float(f(x, 0.5)) == 5.0
     np.testing.assert_allclose(jax.grad(f)(x, 0.5), -0.5 * 2 * x)

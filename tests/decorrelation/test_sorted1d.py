@@ -1,4 +1,5 @@
 """The exact O(N log N) kernels of the 1-D path against brute-force O(N^2) references, ties included."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -77,6 +78,7 @@ def test_distance_correlation_sorted_equals_dense_above_dense_block(unbiased):
     rng = np.random.default_rng(13)
     x, y, w = _sample(rng, 150)
     with enable_x64():
+
         def vg(m):
             fn = lambda a, b, c: distance_correlation(a, b, c, unbiased=unbiased, method=m)
             return jax.value_and_grad(fn, argnums=(0, 1, 2))(jnp.asarray(x), jnp.asarray(y), jnp.asarray(w))

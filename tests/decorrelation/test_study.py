@@ -1,4 +1,5 @@
 """The decorrelation study: its helpers (quick) and a tiny end-to-end run (slow)."""
+
 import json
 
 import numpy as np
@@ -15,9 +16,21 @@ from hepjax.decorrelation import inverse_jsd
 from hepjax.runner import run
 from hepjax.train import ArrayDataset
 
-TINY = ["data.signal_events=[300]", "data.signal_seeds=[0]", "data.background_events=300", "data.background_seed=1",
-        "data.qcd_pthat_min=240.0", "data.max_constituents=24", "data.mass_bins=8", "train.steps=8",
-        "train.batch_size=64", "train.log_every=4", "model.width=8", "model.latent=8", "scan.random_cut_draws=3"]
+TINY = [
+    "data.signal_events=[300]",
+    "data.signal_seeds=[0]",
+    "data.background_events=300",
+    "data.background_seed=1",
+    "data.qcd_pthat_min=240.0",
+    "data.max_constituents=24",
+    "data.mass_bins=8",
+    "train.steps=8",
+    "train.batch_size=64",
+    "train.log_every=4",
+    "model.width=8",
+    "model.latent=8",
+    "scan.random_cut_draws=3",
+]
 
 
 def test_class_weights_balance_the_classes():
@@ -28,8 +41,12 @@ def test_class_weights_balance_the_classes():
 
 
 def test_best_at_picks_the_best_r50_that_reaches_the_target():
-    runs = [{"r50": 30.0, "inv_jsd": 4.0}, {"r50": 12.0, "inv_jsd": 11.0}, {"r50": 8.0, "inv_jsd": 50.0},
-            {"r50": None, "inv_jsd": 80.0}]
+    runs = [
+        {"r50": 30.0, "inv_jsd": 4.0},
+        {"r50": 12.0, "inv_jsd": 11.0},
+        {"r50": 8.0, "inv_jsd": 50.0},
+        {"r50": None, "inv_jsd": 80.0},
+    ]
     assert best_at(runs, 10.0) == 12.0
     assert best_at(runs, 100.0) is None
 
@@ -61,8 +78,12 @@ def test_unknown_method_is_a_config_error(tmp_path):
 @pytest.mark.slow
 def test_study_end_to_end(tmp_path):
     out = tmp_path / "dc"
-    lams = ["scan.lambdas_disco=[1.0]", "scan.lambdas_mode0=[3.0]", "scan.lambdas_mode1=[3.0]",
-            "scan.lambdas_adversarial=[1.0]"]
+    lams = [
+        "scan.lambdas_disco=[1.0]",
+        "scan.lambdas_mode0=[3.0]",
+        "scan.lambdas_mode1=[3.0]",
+        "scan.lambdas_adversarial=[1.0]",
+    ]
     run("configs/decorrelation.yaml", [f"output_dir={out}", *TINY, *lams])
     m = json.loads((out / "metrics.json").read_text())
     assert set(m["runs"]) == {"none", "disco", "mode0", "mode1", "adversarial"}
@@ -80,8 +101,17 @@ def test_study_end_to_end(tmp_path):
 @pytest.mark.slow
 def test_study_with_edgeconv(tmp_path):
     out = tmp_path / "ec"
-    run("configs/decorrelation.yaml", [f"output_dir={out}", *TINY, "model.kind=edgeconv", "model.k=4",
-                                       "scan.methods=[none,mode0]", "scan.lambdas_mode0=[3.0]"])
+    run(
+        "configs/decorrelation.yaml",
+        [
+            f"output_dir={out}",
+            *TINY,
+            "model.kind=edgeconv",
+            "model.k=4",
+            "scan.methods=[none,mode0]",
+            "scan.lambdas_mode0=[3.0]",
+        ],
+    )
     m = json.loads((out / "metrics.json").read_text())
     assert m["model"] == "edgeconv" and set(m["runs"]) == {"none", "mode0"}
 
@@ -92,9 +122,18 @@ def test_bench_reads_the_study(tmp_path):
     out: dict = {}
     assert "absent" in _study_metrics(tmp_path / "missing.json", out) and out == {}
     path = tmp_path / "metrics.json"
-    path.write_text(json.dumps({"r50_undecorrelated": 20.0, "inv_jsd_undecorrelated": 3.0,
-                                "best_r50_at_inv_jsd_10_disco": 11.0, "best_r50_at_inv_jsd_10_mode0": None,
-                                "best_r50_at_inv_jsd_10_mode1": 9.0, "model": "deepsets"}))
+    path.write_text(
+        json.dumps(
+            {
+                "r50_undecorrelated": 20.0,
+                "inv_jsd_undecorrelated": 3.0,
+                "best_r50_at_inv_jsd_10_disco": 11.0,
+                "best_r50_at_inv_jsd_10_mode0": None,
+                "best_r50_at_inv_jsd_10_mode1": 9.0,
+                "model": "deepsets",
+            }
+        )
+    )
     _study_metrics(path, out)
     assert out["r50_undecorrelated"] == 20.0 and out["best_r50_at_inv_jsd_10_disco"] == 11.0
     assert out["best_r50_at_inv_jsd_10_mode"] == 9.0 and out["best_r50_at_inv_jsd_10_mode0"] is None

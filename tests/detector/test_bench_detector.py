@@ -1,4 +1,5 @@
 """The ``detector`` bench area at toy sizes: structure and sanity of the figures (no timing asserts)."""
+
 import numpy as np
 import pytest
 
@@ -17,8 +18,12 @@ def test_bench_particles_species_mix():
 def test_measure_toy_sizes():
     out = bench.measure((1000,), cells_size=1000, repeats=1)
     m = out["metrics"]
-    for k in ("smear_particles_per_s_1000", "smear_value_and_grad_particles_per_s_1000",
-              "smear_cells_particles_per_s_1000", "tracker_hits_per_s"):
+    for k in (
+        "smear_particles_per_s_1000",
+        "smear_value_and_grad_particles_per_s_1000",
+        "smear_cells_particles_per_s_1000",
+        "tracker_hits_per_s",
+    ):
         assert np.isfinite(m[k]) and m[k] > 0, k
     assert set(out["ratios"]) == {"smear_speedup_vs_numpy", "smear_cells_speedup_vs_numpy"}
     assert m["tracker_hits_per_event"] > 100

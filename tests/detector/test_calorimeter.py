@@ -1,4 +1,5 @@
 """Calorimeter cells: histogram and cloud-in-cell deposition, energy conservation, gradients."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -33,7 +34,9 @@ def test_energy_conserved_and_matches_numpy(hard):
 def test_hard_is_a_histogram():
     e, eta, phi = _sample(n_ev=1, n=400, seed=1)
     inside = np.abs(eta[0]) < 3.0
-    h, _, _ = np.histogram2d(eta[0][inside], phi[0][inside], bins=(GRID.eta_edges(), GRID.phi_edges()), weights=e[0][inside])
+    h, _, _ = np.histogram2d(
+        eta[0][inside], phi[0][inside], bins=(GRID.eta_edges(), GRID.phi_edges()), weights=e[0][inside]
+    )
     cells = np.asarray(_deposit(np.where(np.abs(eta) < 3.0, e, 0), eta, phi, GRID, hard=True))[0]
     np.testing.assert_allclose(cells, h, rtol=1e-5, atol=1e-5)
 

@@ -1,4 +1,5 @@
 """``cms_like()`` against the Delphes CMS card formulas, the pytree structure, parameter checks."""
+
 import dataclasses
 
 import jax
@@ -47,8 +48,15 @@ def test_hcal_equals_delphes(eta, s, c):
 
 @pytest.mark.parametrize(
     "row,eta,a,b",
-    [(0, 0.2, 0.010, 1.5e-4), (0, 1.0, 0.015, 2.5e-4), (0, 2.0, 0.025, 5.5e-4),
-     (1, 0.2, 0.03, 1.3e-3), (1, 2.0, 0.15, 3.1e-3), (2, 1.0, 0.015, 1.5e-4), (2, 2.4, 0.025, 3.5e-4)],
+    [
+        (0, 0.2, 0.010, 1.5e-4),
+        (0, 1.0, 0.015, 2.5e-4),
+        (0, 2.0, 0.025, 5.5e-4),
+        (1, 0.2, 0.03, 1.3e-3),
+        (1, 2.0, 0.15, 3.1e-3),
+        (2, 1.0, 0.015, 1.5e-4),
+        (2, 2.4, 0.025, 3.5e-4),
+    ],
 )
 def test_tracker_pt_resolution_equals_delphes(row, eta, a, b):
     pt = jnp.array([1.0, 30.0, 700.0])

@@ -3,6 +3,7 @@
 σ_param is written here from the published figures (Delphes CMS card), independently of the
 code under test, for particles well inside one |η| region.
 """
+
 import jax
 import numpy as np
 import pytest
@@ -30,7 +31,9 @@ def params():
 
 
 def smear(key, particles, params, hard):
-    return jax.tree_util.tree_map(np.asarray, smear_jit(jax.random.key(key), particles, params, hard=hard, with_cells=False))
+    return jax.tree_util.tree_map(
+        np.asarray, smear_jit(jax.random.key(key), particles, params, hard=hard, with_cells=False)
+    )
 
 
 def test_tracker_pulls(params, hard=False):
@@ -109,6 +112,6 @@ def test_pull_check_detects_wrong_width(params):
     e = np.exp(rng.uniform(0, np.log(1000.0), N))
     eta = rng.uniform(0.1, 0.4, N)
     r = smear(23, make(22, e / np.cosh(eta), eta, seed=14), params, False)
-    e32 = (make(22, e / np.cosh(eta), eta, seed=14).pt * np.cosh(np.float32(eta).astype(np.float64)))
+    e32 = make(22, e / np.cosh(eta), eta, seed=14).pt * np.cosh(np.float32(eta).astype(np.float64))
     with pytest.raises(AssertionError):
         check_standard_normal((r.ecal_e - e32) / (1.05 * delphes_ecal_sigma(e32, 0.25)), "wrong")

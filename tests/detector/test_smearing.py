@@ -1,5 +1,6 @@
 """``smear``: agreement with the NumPy reference, gradients vs finite differences, soft -> hard,
 with/without jit, shapes, recompilation, conversion to Particles, bad input."""
+
 import itertools
 
 import chex
@@ -111,14 +112,24 @@ def x64_problem(params):
     key = jax.random.key(2)
 
     def scalar(d, pt, eta, phi):
-        p = part._replace(pt=pt, eta=eta, phi=phi, mass=part.mass.astype(pt.dtype), charge=part.charge.astype(pt.dtype),
-                          vx=part.vx.astype(pt.dtype), vy=part.vy.astype(pt.dtype), vz=part.vz.astype(pt.dtype))
+        p = part._replace(
+            pt=pt,
+            eta=eta,
+            phi=phi,
+            mass=part.mass.astype(pt.dtype),
+            charge=part.charge.astype(pt.dtype),
+            vx=part.vx.astype(pt.dtype),
+            vy=part.vy.astype(pt.dtype),
+            vz=part.vz.astype(pt.dtype),
+        )
         return _scalar(d, p, key)
 
     with jax.enable_x64(True):
         fn = jax.jit(jax.value_and_grad(scalar, argnums=(0, 1, 2, 3)))
-        args = (jax.tree_util.tree_map(lambda x: jnp.asarray(x, jnp.float64), params),
-                *(jnp.asarray(np.asarray(x, np.float64)) for x in (part.pt, part.eta, part.phi)))
+        args = (
+            jax.tree_util.tree_map(lambda x: jnp.asarray(x, jnp.float64), params),
+            *(jnp.asarray(np.asarray(x, np.float64)) for x in (part.pt, part.eta, part.phi)),
+        )
         yield fn, args
 
 
@@ -173,7 +184,9 @@ def test_soft_converges_to_hard(params, batch):
         gaps.append(float(np.abs(np.asarray(soft.weight) - np.asarray(hard.weight)).max()))
         if t == 1e-4:
             for f in ("pt", "eta", "phi", "energy", "d0", "z0", "ecal_e", "hcal_e", "sigma_pt_rel", "sigma_ecal"):
-                np.testing.assert_allclose(np.asarray(getattr(soft, f)), np.asarray(getattr(hard, f)), rtol=1e-5, atol=1e-6, err_msg=f)
+                np.testing.assert_allclose(
+                    np.asarray(getattr(soft, f)), np.asarray(getattr(hard, f)), rtol=1e-5, atol=1e-6, err_msg=f
+                )
             np.testing.assert_array_equal(np.asarray(soft.mask), np.asarray(hard.mask))
     assert gaps[0] > 0.05  # soft is really soft at T = 1 ...
     assert gaps[-1] < 1e-3  # ... and the exact cut at T -> 0
@@ -223,8 +236,12 @@ def test_bad_shapes_params_temperature(params, batch):
     with pytest.raises(ValueError, match="different shapes"):
         smear_checked(jax.random.key(0), batch._replace(eta=batch.eta[:, :3]), params)
     neg = jax.tree_util.tree_map(lambda x: x, params)
-    neg = neg.__class__(tracker=neg.tracker.__class__(**{**neg.tracker.__dict__, "eta_max": jnp.asarray(-1.0)}),
-                        ecal=neg.ecal, hcal=neg.hcal, edge_width=neg.edge_width)
+    neg = neg.__class__(
+        tracker=neg.tracker.__class__(**{**neg.tracker.__dict__, "eta_max": jnp.asarray(-1.0)}),
+        ecal=neg.ecal,
+        hcal=neg.hcal,
+        edge_width=neg.edge_width,
+    )
     with pytest.raises(ValueError, match=r"tracker.*eta_max.*>= 0"):
         validate_params(neg)
     with pytest.raises(ValueError, match="temperature"):

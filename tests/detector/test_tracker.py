@@ -1,4 +1,5 @@
 """Barrel tracker: hits on helices, layer order, pT = 0.3 B R, noise, efficiency, pileup, bad input."""
+
 import dataclasses
 
 import numpy as np
@@ -18,9 +19,15 @@ def make_event(n, seed=0, *, pt_min=0.5, eta_max=1.5, vz_sigma=0.0, vxy_sigma=0.
     rng = np.random.default_rng(seed)
     f = lambda a: np.asarray(a, np.float32)
     return Particles(
-        pt=f(pt_min + rng.exponential(2.0, n)), eta=f(rng.uniform(-eta_max, eta_max, n)), phi=f(rng.uniform(-np.pi, np.pi, n)),
-        mass=f(np.full(n, 0.1396)), pdg=np.full(n, 211, np.int32), charge=f(rng.choice([-1.0, 1.0], n)),
-        vx=f(rng.normal(0, vxy_sigma, n)), vy=f(rng.normal(0, vxy_sigma, n)), vz=f(rng.normal(0, vz_sigma, n)),
+        pt=f(pt_min + rng.exponential(2.0, n)),
+        eta=f(rng.uniform(-eta_max, eta_max, n)),
+        phi=f(rng.uniform(-np.pi, np.pi, n)),
+        mass=f(np.full(n, 0.1396)),
+        pdg=np.full(n, 211, np.int32),
+        charge=f(rng.choice([-1.0, 1.0], n)),
+        vx=f(rng.normal(0, vxy_sigma, n)),
+        vy=f(rng.normal(0, vxy_sigma, n)),
+        vz=f(rng.normal(0, vz_sigma, n)),
         mask=np.ones(n, bool),
     )
 
@@ -51,7 +58,10 @@ def rk4_lorentz(p, i, s_end, b_field, n_steps=1500):
 
     y = np.concatenate([x, pvec])
     for _ in range(n_steps):
-        k1 = f(y); k2 = f(y + ds / 2 * k1); k3 = f(y + ds / 2 * k2); k4 = f(y + ds * k3)
+        k1 = f(y)
+        k2 = f(y + ds / 2 * k1)
+        k3 = f(y + ds / 2 * k2)
+        k4 = f(y + ds * k3)
         y = y + ds / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
     return y[:3]
 
@@ -153,8 +163,12 @@ def test_highland_and_scatter_spread():
 
 def test_multiple_scattering_spreads_low_pt_tracks():
     p = make_event(1, seed=0)
-    one = Particles(*(np.repeat(f, 400) for f in p))._replace(pt=np.full(400, 0.5, np.float32), eta=np.zeros(400, np.float32))
-    g = dataclasses.replace(TrackerGeometry(), efficiency=1.0, noise_density=0.0, sigma_rphi=(0.0,) * 10, sigma_z=(0.0,) * 10)
+    one = Particles(*(np.repeat(f, 400) for f in p))._replace(
+        pt=np.full(400, 0.5, np.float32), eta=np.zeros(400, np.float32)
+    )
+    g = dataclasses.replace(
+        TrackerGeometry(), efficiency=1.0, noise_density=0.0, sigma_rphi=(0.0,) * 10, sigma_z=(0.0,) * 10
+    )
     h0 = simulate_event_hits(one, g, 0, multiple_scattering=False)
     h1 = simulate_event_hits(one, g, 0, multiple_scattering=True)
     last = lambda h: h.phi[h.layer == 8]

@@ -1,4 +1,5 @@
 """The detector validation experiment runs end to end from its config (tiny Pythia sample)."""
+
 import json
 
 import numpy as np
@@ -7,8 +8,10 @@ from hepjax.runner import run
 
 
 def test_detector_validation_tiny(tmp_path):
-    out = run("configs/detector_validation.yaml",
-              [f"output_dir={tmp_path}", "sample.n_events=6", "smear.n_bins=4", "tracker.noise_density=0.0"])
+    out = run(
+        "configs/detector_validation.yaml",
+        [f"output_dir={tmp_path}", "sample.n_events=6", "smear.n_bins=4", "tracker.noise_density=0.0"],
+    )
     metrics = json.loads((out / "metrics.json").read_text())
     for png in ("pulls", "resolution_tracker", "resolution_calo", "efficiency", "calo_cells", "event_display", "jets"):
         assert (out / f"{png}.png").stat().st_size > 10_000, png

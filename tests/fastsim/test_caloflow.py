@@ -1,5 +1,6 @@
 """CaloFlow pieces: the layer-energy encoding inverts; a tiny model samples showers of the right
 shape and energy; bad energies are caught; the experiment runs end to end on a tiny config."""
+
 import json
 
 import jax
@@ -107,11 +108,29 @@ def test_experiment_runs_end_to_end(tmp_path):
 
     out = run(
         "configs/calo_fastsim.yaml",
-        [f"output_dir={tmp_path}", "data.n_showers=48", "data.e_max=5.0", "flow1.layers=2", "flow1.hidden=[16]",
-         "flow2.layers=1", "flow2.hidden=[16]", "flow2.num_bins=2", "train1.steps=2", "train2.steps=2",
-         "classifier.steps=2", "train1.batch_size=16", "train2.batch_size=16", "classifier.batch_size=8",
-         "evaluation.validation_showers=2", "evaluation.timing_showers=1", "evaluation.timing_energies=[1.0, 5.0]",
-         "evaluation.flow_batch=8", "train1.progress=false", "train2.progress=false", "classifier.progress=false"],
+        [
+            f"output_dir={tmp_path}",
+            "data.n_showers=48",
+            "data.e_max=5.0",
+            "flow1.layers=2",
+            "flow1.hidden=[16]",
+            "flow2.layers=1",
+            "flow2.hidden=[16]",
+            "flow2.num_bins=2",
+            "train1.steps=2",
+            "train2.steps=2",
+            "classifier.steps=2",
+            "train1.batch_size=16",
+            "train2.batch_size=16",
+            "classifier.batch_size=8",
+            "evaluation.validation_showers=2",
+            "evaluation.timing_showers=1",
+            "evaluation.timing_energies=[1.0, 5.0]",
+            "evaluation.flow_batch=8",
+            "train1.progress=false",
+            "train2.progress=false",
+            "classifier.progress=false",
+        ],
     )
     metrics = json.loads((out / "metrics.json").read_text())
     for key in ("classifier_auc", "showers_per_s", "reference_showers_per_s", "separation_power", "validation"):

@@ -1,10 +1,12 @@
 """The reference cascade: stochastic, deterministic per seed, and physical (Grindhammer–Peters,
 sampling resolution, Bethe–Heitler spectra); the analytic parameterisation is self-consistent."""
+
 import numpy as np
 import pytest
 from scipy import integrate
 
-from hepjax.fastsim import CalorimeterConfig, N_VOXELS, grindhammer_peters as gp, simulate_showers, validate_cascade
+from hepjax.fastsim import N_VOXELS, CalorimeterConfig, simulate_showers, validate_cascade
+from hepjax.fastsim import grindhammer_peters as gp
 from hepjax.fastsim.cascade import _sample_brems_fraction, _sample_compton, _sample_pair_fraction, brems_rate
 from hepjax.fastsim.geometry import voxel_centres, voxel_index
 
@@ -53,12 +55,20 @@ def test_bremsstrahlung_and_pair_spectra():
     assert brems_rate(np.array(y0)) == pytest.approx(rate_num, rel=1e-10)
     y = _sample_brems_fraction(rng, np.full(200_000, y0))
     edges = np.geomspace(y0, 1, 11)
-    expect = np.array([integrate.quad(lambda t: (4 / 3 - 4 / 3 * t + t**2) / t, a, b)[0] for a, b in zip(edges[:-1], edges[1:])]) / rate_num
+    expect = (
+        np.array(
+            [integrate.quad(lambda t: (4 / 3 - 4 / 3 * t + t**2) / t, a, b)[0] for a, b in zip(edges[:-1], edges[1:])]
+        )
+        / rate_num
+    )
     np.testing.assert_allclose(np.histogram(y, edges)[0] / y.size, expect, atol=0.004)
     x = _sample_pair_fraction(rng, 200_000)
     edges = np.linspace(0, 1, 11)
     norm = integrate.quad(lambda t: 1 - 4 / 3 * t * (1 - t), 0, 1)[0]
-    expect = np.array([integrate.quad(lambda t: 1 - 4 / 3 * t * (1 - t), a, b)[0] for a, b in zip(edges[:-1], edges[1:])]) / norm
+    expect = (
+        np.array([integrate.quad(lambda t: 1 - 4 / 3 * t * (1 - t), a, b)[0] for a, b in zip(edges[:-1], edges[1:])])
+        / norm
+    )
     np.testing.assert_allclose(np.histogram(x, edges)[0] / x.size, expect, atol=0.004)
 
 

@@ -1,4 +1,5 @@
 """Reference showers are cached on disk: a second call reads the same showers back; a damaged file is refused."""
+
 import numpy as np
 import pytest
 

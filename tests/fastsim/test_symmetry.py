@@ -1,6 +1,7 @@
 """The calorimeter's rotation/reflection symmetry: a group of voxel permutations that leaves the
 shower features invariant and rotates shower centres; the cascade respects it; the flow-2
 augmentation draws its elements from a key and the standardisation is symmetric."""
+
 import chex
 import jax
 import numpy as np
@@ -42,9 +43,11 @@ def test_features_are_invariant_and_centres_rotate():
             cx, cy = f0[f"centre_x_layer{li}"], f0[f"centre_y_layer{li}"]
             phi, sign = 2 * np.pi * (g % 10) / 10, -1.0 if g >= 10 else 1.0  # rotate by phi, then reflect y
             np.testing.assert_allclose(f[f"centre_x_layer{li}"], np.cos(phi) * cx - np.sin(phi) * cy, atol=1e-4)
-            np.testing.assert_allclose(f[f"centre_y_layer{li}"], sign * (np.sin(phi) * cx + np.cos(phi) * cy), atol=1e-4)
+            np.testing.assert_allclose(
+                f[f"centre_y_layer{li}"], sign * (np.sin(phi) * cx + np.cos(phi) * cy), atol=1e-4
+            )
             # x and y widths mix under a rotation; the transverse width does not
-            w2 = lambda ff: ff[f"width_x_layer{li}"] ** 2 + ff[f"width_y_layer{li}"] ** 2  # noqa: E731
+            w2 = lambda ff: ff[f"width_x_layer{li}"] ** 2 + ff[f"width_y_layer{li}"] ** 2
             np.testing.assert_allclose(w2(f), w2(f0), rtol=1e-4)
 
 

@@ -1,4 +1,5 @@
 """Every bijector inverts to round-off and its log-det equals log|det jacfwd| (property-based)."""
+
 import chex
 import distrax
 import jax
@@ -72,11 +73,17 @@ def test_preprocessing_and_permutation(seed):
     k1, k2, k3 = jax.random.split(jax.random.PRNGKey(seed), 3)
     u = jax.random.uniform(k1, (DIM,), minval=0.01, maxval=0.99)
     _check(LOGIT, 0.0, u)
-    _check(STANDARDIZE, (jax.random.normal(k2, (DIM,)), jnp.exp(jax.random.normal(k3, (DIM,)))), jax.random.normal(k1, (DIM,)))
+    _check(
+        STANDARDIZE,
+        (jax.random.normal(k2, (DIM,)), jnp.exp(jax.random.normal(k3, (DIM,)))),
+        jax.random.normal(k1, (DIM,)),
+    )
     _check(PERMUTATION, 0.0, u)
 
 
-FLOWS = {kind: make_flow(DIM, context_dim=2, layers=2, kind=kind, hidden=(8,), seed=3) for kind in ("rqs", "affine", "maf")}
+FLOWS = {
+    kind: make_flow(DIM, context_dim=2, layers=2, kind=kind, hidden=(8,), seed=3) for kind in ("rqs", "affine", "maf")
+}
 INIT = {kind: f.init(jax.random.PRNGKey(0)) for kind, f in FLOWS.items()}
 FLOW_CHECKS = {kind: _make_checks(lambda pc, f=f: f.bijector(pc[0], pc[1])) for kind, f in FLOWS.items()}
 
@@ -111,7 +118,7 @@ def test_fast_spline_equals_distrax_reference():
 
     p = 1.5 * jax.random.normal(jax.random.PRNGKey(5), (64, DIM, 25))
     x = 4.0 * jax.random.normal(jax.random.PRNGKey(6), (64, DIM))  # inside and outside [-5, 5]
-    both = lambda make: jax.jit(lambda p, x: (make(p).forward_and_log_det(x), make(p).inverse_and_log_det(x)))(p, x)  # noqa: E731
+    both = lambda make: jax.jit(lambda p, x: (make(p).forward_and_log_det(x), make(p).inverse_and_log_det(x)))(p, x)
     for fast, ref in zip(both(rqs), both(rqs_reference)):
         np.testing.assert_allclose(fast[0], ref[0], atol=2e-5, rtol=1e-5)
         np.testing.assert_allclose(fast[1], ref[1], atol=2e-4, rtol=1e-4)

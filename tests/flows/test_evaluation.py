@@ -1,4 +1,5 @@
 """hepjax.evaluation: ROC AUC vs a brute-force reference, separation power, classifier test."""
+
 import jax
 import numpy as np
 import pytest
@@ -38,12 +39,26 @@ def test_separation_power_limits():
 def test_classifier_two_sample_auc(tmp_path):
     rng = np.random.default_rng(2)
     cfg = TrainConfig(steps=120, batch_size=128, learning_rate=3e-3, checkpoint_every=0, log_every=50, progress=False)
-    same = classifier_two_sample_auc(rng.normal(size=(3000, 3)), rng.normal(size=(3000, 3)), key=jax.random.PRNGKey(0),
-                                     train_cfg=cfg, workdir=tmp_path / "same", hidden=(16,))
-    shifted = classifier_two_sample_auc(rng.normal(size=(3000, 3)), rng.normal(size=(3000, 3)) + [1.0, 0, 0],
-                                        key=jax.random.PRNGKey(0), train_cfg=cfg, workdir=tmp_path / "shift", hidden=(16,))
+    same = classifier_two_sample_auc(
+        rng.normal(size=(3000, 3)),
+        rng.normal(size=(3000, 3)),
+        key=jax.random.PRNGKey(0),
+        train_cfg=cfg,
+        workdir=tmp_path / "same",
+        hidden=(16,),
+    )
+    shifted = classifier_two_sample_auc(
+        rng.normal(size=(3000, 3)),
+        rng.normal(size=(3000, 3)) + [1.0, 0, 0],
+        key=jax.random.PRNGKey(0),
+        train_cfg=cfg,
+        workdir=tmp_path / "shift",
+        hidden=(16,),
+    )
     assert abs(same["auc"] - 0.5) < 0.04
     # Two unit Gaussians 1 sigma apart: the optimal AUC is Phi(1/sqrt(2)) = 0.760.
     assert shifted["auc"] == pytest.approx(0.760, abs=0.03)
     with pytest.raises(ValueError, match="NaN"):
-        classifier_two_sample_auc(np.full((10, 3), np.nan), np.zeros((10, 3)), key=jax.random.PRNGKey(0), train_cfg=cfg, workdir=tmp_path)
+        classifier_two_sample_auc(
+            np.full((10, 3), np.nan), np.zeros((10, 3)), key=jax.random.PRNGKey(0), train_cfg=cfg, workdir=tmp_path
+        )

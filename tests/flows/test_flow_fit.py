@@ -1,4 +1,5 @@
 """A flow fitted to a known density reaches its true held-out log-likelihood; shapes; bad input."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -83,7 +84,14 @@ def test_bad_input_gives_clear_errors():
     with pytest.raises(ValueError, match="kind"):
         make_flow(3, kind="glow")
     with pytest.raises(ValueError, match="NaN"):
-        fit_flow(flow, np.full((8, 3), np.nan), np.zeros((8, 2)), TrainConfig(steps=1, batch_size=4), workdir="/tmp/unused", key=jax.random.PRNGKey(0))
+        fit_flow(
+            flow,
+            np.full((8, 3), np.nan),
+            np.zeros((8, 2)),
+            TrainConfig(steps=1, batch_size=4),
+            workdir="/tmp/unused",
+            key=jax.random.PRNGKey(0),
+        )
 
 
 def test_data_closed_over_in_jit_is_checked_not_traced():
@@ -113,7 +121,7 @@ def test_augment_makes_the_fit_symmetric(tmp_path):
     p_aug = fit_flow(flow, x, None, cfg, workdir=tmp_path / "aug", key=jax.random.PRNGKey(0), augment=swap).state.params
     p_raw = fit_flow(flow, x, None, cfg, workdir=tmp_path / "raw", key=jax.random.PRNGKey(0)).state.params
     mode, mirror = jnp.array([[1.5, -1.5]]), jnp.array([[-1.5, 1.5]])
-    lp = lambda p, z: float(flow.log_prob(p, z)[0])  # noqa: E731
+    lp = lambda p, z: float(flow.log_prob(p, z)[0])
     assert abs(lp(p_aug, mode) - lp(p_aug, mirror)) < 0.5  # both modes, equal weight
     true_peak = np.log(0.5 / (2 * np.pi * 0.3**2))  # half the mass in each mode
     assert abs(lp(p_aug, mode) - true_peak) < 0.5

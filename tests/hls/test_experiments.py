@@ -1,4 +1,5 @@
 """End-to-end tiny runs of both trigger experiments and of ``hepjax export-hls`` (Pythia + C simulation: slow)."""
+
 import json
 import os
 
@@ -11,12 +12,23 @@ from hepjax.runner import run
 
 @pytest.mark.slow
 def test_jet_tagging_l1_tiny_and_cli_export(tmp_path, capsys):
-    wd = run("configs/jet_tagging_l1.yaml", [f"output_dir={tmp_path / 'jt'}", "data.n_events=40", "train.steps=20", "train.batch_size=32",
-                                             "qat.layers=[{name: dense_1, weight_bits: 8, weight_integer: 2}]"])
+    wd = run(
+        "configs/jet_tagging_l1.yaml",
+        [
+            f"output_dir={tmp_path / 'jt'}",
+            "data.n_events=40",
+            "train.steps=20",
+            "train.batch_size=32",
+            "qat.layers=[{name: dense_1, weight_bits: 8, weight_integer: 2}]",
+        ],
+    )
     m = json.loads((wd / "metrics.json").read_text())
     assert m["jet_tagging_bit_mismatches"] == 0
     assert m["qat_weight_types"][:2] == ["ap_fixed<6,1,AP_RND,AP_SAT>", "ap_fixed<8,2,AP_RND,AP_SAT>"]
-    assert "ap_fixed<8,2,AP_RND,AP_SAT,0> dense_1_weight_t;" in (wd / "qat" / "hls4ml_prj" / "firmware" / "defines.h").read_text()
+    assert (
+        "ap_fixed<8,2,AP_RND,AP_SAT,0> dense_1_weight_t;"
+        in (wd / "qat" / "hls4ml_prj" / "firmware" / "defines.h").read_text()
+    )
     assert m["jet_tagging_argmax_agreement"] >= 0.999
     assert 0.0 <= m["jet_tagging_accuracy_qat"] <= 1.0 and m["compilations_qat"] == 1
     assert (wd / "roc.png").is_file()
@@ -26,20 +38,32 @@ def test_jet_tagging_l1_tiny_and_cli_export(tmp_path, capsys):
     assert main(["export-hls", str(wd / "qat"), "--out", str(tmp_path / "prj"), "--io", "stream"]) == 0
     # hls4ml prints its own progress first; the CLI's JSON block is the last one before "project:".
     text = capsys.readouterr().out.split("project:")[0]
-    printed = json.loads(text[text.rindex("\n{") + 1:] if "\n{" in text else text)
+    printed = json.loads(text[text.rindex("\n{") + 1 :] if "\n{" in text else text)
     assert printed["bit_mismatches"] == 0 and printed["n_inputs"] == m["n_jets_test"]
 
 
 @pytest.mark.slow
 def test_l1_anomaly_tiny(tmp_path):
-    wd = run("configs/l1_anomaly.yaml", [f"output_dir={tmp_path / 'l1'}", "data.background=[40,30,20,10]", "data.n_signal=20",
-                                         "data.workers=1", "train.steps=10", "train.batch_size=16",
-                                         "qat.layers=[{name: vae/encoder/dense_0, weight_bits: 6, weight_integer: 1}]"])
+    wd = run(
+        "configs/l1_anomaly.yaml",
+        [
+            f"output_dir={tmp_path / 'l1'}",
+            "data.background=[40,30,20,10]",
+            "data.n_signal=20",
+            "data.workers=1",
+            "train.steps=10",
+            "train.batch_size=16",
+            "qat.layers=[{name: vae/encoder/dense_0, weight_bits: 6, weight_integer: 1}]",
+        ],
+    )
     m = json.loads((wd / "metrics.json").read_text())
     assert m["l1_anomaly_bit_mismatches"] == 0
     defines = (wd / "vae" / "hls4ml_prj" / "firmware" / "defines.h").read_text()
     assert "ap_fixed<6,1,AP_RND,AP_SAT,0> dense_0_weight_t;" in defines  # the override reached the VAE encoder only
-    assert "ap_fixed<6,1,AP_RND,AP_SAT,0> dense_0_weight_t;" not in (wd / "ae" / "hls4ml_prj" / "firmware" / "defines.h").read_text()
+    assert (
+        "ap_fixed<6,1,AP_RND,AP_SAT,0> dense_0_weight_t;"
+        not in (wd / "ae" / "hls4ml_prj" / "firmware" / "defines.h").read_text()
+    )
     assert m["l1_anomaly_export_inputs"] == 50 + 4 * 20
     assert m["fpr_floor"] == pytest.approx(1 / 50)
     for s in ("scalar_4l", "leptoquark", "charged_higgs", "h_tautau"):

@@ -1,5 +1,6 @@
 """A tiny QAT model trained with the hepjax trainer, exported from its checkpoint and C-simulated bit-exactly;
 one layer has its own bit widths (a ``qat.layers`` override), which must reach the written hls4ml project."""
+
 import json
 import os
 
@@ -26,8 +27,15 @@ _HlsConfigLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
 
 def test_tiny_qat_model_exports_bit_exact(tmp_path):
     override = LayerQat("dense_1", weight_bits=9, weight_integer=2, bias_bits=7, bias_integer=3)
-    kw = qat_types(2, input_type="ap_fixed<12,4,AP_RND,AP_SAT>", weight_bits=6, result_type="ap_fixed<12,5,AP_RND,AP_SAT>",
-                   activation_bits=6, activation_integer=2, layers=(override,))
+    kw = qat_types(
+        2,
+        input_type="ap_fixed<12,4,AP_RND,AP_SAT>",
+        weight_bits=6,
+        result_type="ap_fixed<12,5,AP_RND,AP_SAT>",
+        activation_bits=6,
+        activation_integer=2,
+        layers=(override,),
+    )
     assert kw["weight_types"] == ("ap_fixed<6,1,AP_RND,AP_SAT>", "ap_fixed<9,2,AP_RND,AP_SAT>")
     model = TriggerMLP((8, 3), output_activation="softmax", **kw)
     rng = np.random.default_rng(0)
@@ -40,7 +48,15 @@ def test_tiny_qat_model_exports_bit_exact(tmp_path):
 
     params = model.init(jax.random.PRNGKey(0), x[:1])["params"]
     cfg = TrainConfig(steps=20, batch_size=64, learning_rate=0.01, progress=False, checkpoint_every=0)
-    fit(loss_fn, params, ArrayDataset({"x": x, "y": y}, 64), cfg, workdir=tmp_path / "run", key=jax.random.PRNGKey(1), plot_keys=())
+    fit(
+        loss_fn,
+        params,
+        ArrayDataset({"x": x, "y": y}, 64),
+        cfg,
+        workdir=tmp_path / "run",
+        key=jax.random.PRNGKey(1),
+        plot_keys=(),
+    )
     save_export_spec(tmp_path / "run", model, (4,), x, y_val=y)
 
     rep = export_checkpoint(tmp_path / "run" / "checkpoints", tmp_path / "prj", io_type="parallel")
@@ -54,7 +70,9 @@ def test_tiny_qat_model_exports_bit_exact(tmp_path):
     dense = {l["name"]: l for l in rep["layers"] if l["class"] == "Dense"}
     assert dense["dense_0"]["n_weights"] == 32 and dense["dense_0"]["precision"]["weight_t"].startswith("fixed<6,1")
     # the per-layer widths are in the written project: its config and the C++ types, for dense_1 only
-    hls_cfg = yaml.load((tmp_path / "prj" / "hls4ml_config.yml").read_text(), Loader=_HlsConfigLoader)["HLSConfig"]["LayerName"]
+    hls_cfg = yaml.load((tmp_path / "prj" / "hls4ml_config.yml").read_text(), Loader=_HlsConfigLoader)["HLSConfig"][
+        "LayerName"
+    ]
     assert hls_cfg["dense_1"]["Precision"]["weight"] == "ap_fixed<9,2,AP_RND,AP_SAT>"
     assert hls_cfg["dense_1"]["Precision"]["bias"] == "ap_fixed<7,3,AP_RND,AP_SAT>"
     assert hls_cfg["dense_0"]["Precision"]["weight"] == "ap_fixed<6,1,AP_RND,AP_SAT>"

@@ -1,4 +1,5 @@
 """ap_fixed quantizer vs exact integer arithmetic, every rounding/overflow mode, signed and unsigned."""
+
 import itertools
 
 import chex

@@ -1,5 +1,6 @@
 """QConv (1-D and 2-D) against integer arithmetic and Flax's nn.Conv, its gradient, the bridge, pruning,
 and a tiny quantized conv model C-simulated by hls4ml bit for bit."""
+
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
@@ -66,7 +67,8 @@ _CASES = {
 
 
 @pytest.mark.parametrize(
-    "case,jit", [("1d_same", True), ("1d_valid_stride3", True), ("2d_same_stride2_even_kernel", True), ("2d_same", False)],
+    "case,jit",
+    [("1d_same", True), ("1d_valid_stride3", True), ("2d_same_stride2_even_kernel", True), ("2d_same", False)],
     ids=["1d_same-jit", "1d_valid_stride3-jit", "2d_same_stride2_even_kernel-jit", "2d_same-eager"],
 )
 def test_qconv_is_exact_integer_arithmetic(case, jit):
@@ -77,7 +79,9 @@ def test_qconv_is_exact_integer_arithmetic(case, jit):
     v = jax.tree.map(lambda a: a + 0.1, v)  # non-zero biases
     fn = jax.jit(layer.apply) if jit else layer.apply
     y = np.asarray(fn(v, x))
-    want = _reference_conv_codes(x, np.asarray(v["params"]["kernel"]), np.asarray(v["params"]["bias"]), strides, padding, A, W, B, O)
+    want = _reference_conv_codes(
+        x, np.asarray(v["params"]["kernel"]), np.asarray(v["params"]["bias"]), strides, padding, A, W, B, O
+    )
     assert y.shape == want.shape
     np.testing.assert_array_equal(codes_of(y, FixedSpec.parse(O)), want)
 
@@ -108,10 +112,14 @@ def test_qconv_gradient_is_straight_through():
     pq = {"kernel": quantize(p["kernel"], W), "bias": quantize(p["bias"], W)}
     _, vjp = jax.vjp(float_conv, xq, pq)
     want_x, want_p = vjp(2 * y)
-    got_p, got_x = jax.jit(jax.grad(lambda p, x: jnp.sum(layer.apply({"params": p}, x) ** 2), argnums=(0, 1)))(p, jnp.asarray(x))
+    got_p, got_x = jax.jit(jax.grad(lambda p, x: jnp.sum(layer.apply({"params": p}, x) ** 2), argnums=(0, 1)))(
+        p, jnp.asarray(x)
+    )
     np.testing.assert_allclose(np.asarray(got_p["kernel"]), np.asarray(want_p["kernel"]), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(np.asarray(got_p["bias"]), np.asarray(want_p["bias"]), rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(np.asarray(got_x), np.asarray(want_x), rtol=1e-5, atol=1e-5)  # input range: no saturation
+    np.testing.assert_allclose(
+        np.asarray(got_x), np.asarray(want_x), rtol=1e-5, atol=1e-5
+    )  # input range: no saturation
 
 
 def test_qconv_rejects_bad_geometry():
@@ -121,7 +129,9 @@ def test_qconv_rejects_bad_geometry():
     with pytest.raises(ValueError, match="1-D and 2-D"):
         QConv(2, (1, 1, 1), input=A, weight=W, bias=W, output=O).init(jax.random.PRNGKey(0), jnp.ones((1, 2, 2, 2, 2)))
     with pytest.raises(ValueError, match="int32"):
-        QConv(2, (3, 3), input="ap_fixed<24,8>", weight="ap_fixed<16,2>", bias=W, output=O).init(jax.random.PRNGKey(0), jnp.ones((1, 4, 4, 64)))
+        QConv(2, (3, 3), input="ap_fixed<24,8>", weight="ap_fixed<16,2>", bias=W, output=O).init(
+            jax.random.PRNGKey(0), jnp.ones((1, 4, 4, 64))
+        )
 
 
 class QConvNet(nn.Module):

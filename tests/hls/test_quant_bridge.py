@@ -1,4 +1,5 @@
 """QDense against int64 arithmetic, pruning, and Flax -> Keras equality for every supported layer."""
+
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
@@ -64,7 +65,12 @@ def test_qdense_rejects_accumulators_beyond_int32():
 
 
 def test_magnitude_pruning_reaches_target():
-    params = {"dense": {"kernel": jnp.asarray(np.random.default_rng(0).normal(size=(16, 8)), jnp.float32), "bias": jnp.ones(8)}}
+    params = {
+        "dense": {
+            "kernel": jnp.asarray(np.random.default_rng(0).normal(size=(16, 8)), jnp.float32),
+            "bias": jnp.ones(8),
+        }
+    }
     opt = optax.chain(optax.sgd(0.01), magnitude_pruning(0.75, begin_step=0, end_step=5))
     state = opt.init(params)
     for _ in range(8):
@@ -112,8 +118,17 @@ def _randomise_stats(v, seed):
         (nn.Sequential([nn.Dense(16), nn.relu, nn.Dense(8), nn.leaky_relu, nn.Dense(5), nn.softmax]), (12,)),
         (Branchy(), (7,)),
         (ConvNet(), (36,)),
-        (nn.Sequential([QDense(8, input=A, weight=W, bias=W, output=O), Activation("relu"), FixedPoint("ap_ufixed<6,2,AP_RND,AP_SAT>"),
-                        QDense(4, input="ap_ufixed<5,2,AP_RND,AP_SAT>", weight=W, bias=W, output=O)]), (9,)),
+        (
+            nn.Sequential(
+                [
+                    QDense(8, input=A, weight=W, bias=W, output=O),
+                    Activation("relu"),
+                    FixedPoint("ap_ufixed<6,2,AP_RND,AP_SAT>"),
+                    QDense(4, input="ap_ufixed<5,2,AP_RND,AP_SAT>", weight=W, bias=W, output=O),
+                ]
+            ),
+            (9,),
+        ),
     ],
     ids=["sequential", "branches_bn", "conv1d_conv2d", "quantized"],
 )

@@ -1,4 +1,5 @@
 """Physics checks of the trigger inputs: jet substructure features and the 57-number L1 summaries."""
+
 import numpy as np
 import pytest
 
@@ -12,7 +13,11 @@ def _jets(prongs_list, n_const=12, seed=0):
     rng = np.random.default_rng(seed)
     p = empty((len(prongs_list), n_const))
     for j, prongs in enumerate(prongs_list):
-        centres = [(0.25 * np.cos(2 * np.pi * k / prongs), 0.25 * np.sin(2 * np.pi * k / prongs)) for k in range(prongs)] if prongs > 1 else [(0.0, 0.0)]
+        centres = (
+            [(0.25 * np.cos(2 * np.pi * k / prongs), 0.25 * np.sin(2 * np.pi * k / prongs)) for k in range(prongs)]
+            if prongs > 1
+            else [(0.0, 0.0)]
+        )
         for i in range(n_const):
             ce, cp = centres[i % prongs]
             p.pt[j, i] = 50.0
@@ -27,9 +32,9 @@ def test_nsubjettiness_counts_prongs():
     f = jet_features(p, np.full(3, 600.0), np.full(3, 80.0))
     assert f.shape == (3, 16) and len(FEATURE_NAMES) == 16
     tau = {n: f[:, FEATURE_NAMES.index(n)] for n in ("tau1", "tau2", "tau21", "tau32")}
-    assert tau["tau1"][0] < 0.02 < tau["tau1"][1]            # one prong: tau1 ~ 0
+    assert tau["tau1"][0] < 0.02 < tau["tau1"][1]  # one prong: tau1 ~ 0
     assert tau["tau21"][1] < 0.1 < tau["tau21"][0] or tau["tau2"][1] < 0.02  # two prongs: tau2 ~ 0
-    assert tau["tau32"][2] < 0.2                              # three prongs: tau3 ~ 0
+    assert tau["tau32"][2] < 0.2  # three prongs: tau3 ~ 0
     assert f[0, FEATURE_NAMES.index("multiplicity")] == 12
     np.testing.assert_allclose(f[:, FEATURE_NAMES.index("ptd")], np.sqrt(12 * 50.0**2) / 600.0, rtol=1e-5)
     np.testing.assert_allclose(f[:, FEATURE_NAMES.index("zlogz")], np.log(1 / 12), rtol=1e-5)
@@ -45,7 +50,14 @@ def test_jet_features_reject_empty_jets():
 def test_event_summary_layout_and_met():
     p = empty((2, 6))
     # event 0: two electrons, a muon and a hard 'jet' of two hadrons; event 1: nothing
-    rows = [(11, 40.0, 0.5, 0.1), (11, 25.0, -1.0, 2.0), (13, 30.0, 0.2, -1.0), (211, 60.0, 1.0, 3.0), (211, 20.0, 1.05, 3.05), (22, 5.0, 0.0, 0.0)]
+    rows = [
+        (11, 40.0, 0.5, 0.1),
+        (11, 25.0, -1.0, 2.0),
+        (13, 30.0, 0.2, -1.0),
+        (211, 60.0, 1.0, 3.0),
+        (211, 20.0, 1.05, 3.05),
+        (22, 5.0, 0.0, 0.0),
+    ]
     for i, (pdg, pt, eta, phi) in enumerate(rows):
         p.pdg[0, i], p.pt[0, i], p.eta[0, i], p.phi[0, i], p.mask[0, i] = pdg, pt, eta, phi, True
     x = event_summary(p)
@@ -54,9 +66,11 @@ def test_event_summary_layout_and_met():
     py = sum(pt * np.sin(phi) for _, pt, _, phi in rows)
     np.testing.assert_allclose(x[0, 0], np.hypot(px, py), rtol=1e-5)
     np.testing.assert_allclose(x[0, 2], np.arctan2(-py, -px), rtol=1e-5)
-    np.testing.assert_allclose(x[0, 3:9], [40.0, 0.5, 0.1, 25.0, -1.0, 2.0], rtol=1e-6)  # e/gamma, pT-ordered; 5 GeV photon cut
-    assert x[0, 9] == 0.0                                                             # only two e/gamma
-    np.testing.assert_allclose(x[0, 15:18], [30.0, 0.2, -1.0], rtol=1e-6)            # leading muon
-    assert x[0, 27] > 70.0                                                            # leading jet holds the hadrons
+    np.testing.assert_allclose(
+        x[0, 3:9], [40.0, 0.5, 0.1, 25.0, -1.0, 2.0], rtol=1e-6
+    )  # e/gamma, pT-ordered; 5 GeV photon cut
+    assert x[0, 9] == 0.0  # only two e/gamma
+    np.testing.assert_allclose(x[0, 15:18], [30.0, 0.2, -1.0], rtol=1e-6)  # leading muon
+    assert x[0, 27] > 70.0  # leading jet holds the hadrons
     np.testing.assert_array_equal(x[1], 0.0)
     np.testing.assert_allclose(preprocess(x)[0, 3], np.log1p(40.0), rtol=1e-6)

@@ -1,4 +1,5 @@
 """The morphing experiment runs end to end on a tiny Pythia sample (slow: generates events)."""
+
 import json
 
 import pytest
@@ -10,9 +11,19 @@ def test_morphing_experiment_end_to_end(tmp_path):
 
     out = run(
         "configs/morphing.yaml",
-        [f"output_dir={tmp_path}", "samples.n_events=120", f"samples.cache_dir={tmp_path / 'cache'}",
-         "flow.layers=2", "flow.hidden=[8]", "train.steps=3", "train.batch_size=32", "classifier.steps=3",
-         "classifier.batch_size=16", "train.progress=false", "classifier.progress=false"],
+        [
+            f"output_dir={tmp_path}",
+            "samples.n_events=120",
+            f"samples.cache_dir={tmp_path / 'cache'}",
+            "flow.layers=2",
+            "flow.hidden=[8]",
+            "train.steps=3",
+            "train.batch_size=32",
+            "classifier.steps=3",
+            "classifier.batch_size=16",
+            "train.progress=false",
+            "classifier.progress=false",
+        ],
     )
     m = json.loads((out / "metrics.json").read_text())
     assert set(m["chi2_ndf"]) == {"log_pt", "mass_over_pt", "n_constituents", "girth", "ptd"}

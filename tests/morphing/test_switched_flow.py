@@ -1,4 +1,5 @@
 """The switch really selects the branch; morphing transports one density onto the other."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -19,7 +20,9 @@ def trained(tmp_path_factory):
     x_data = (MEAN_DATA + STD_DATA * rng.normal(size=(3000, 2))).astype(np.float32)
     flow = make_switched_flow(2, FlowConfig(kind="affine", layers=4, hidden=(32,)))
     cfg = TrainConfig(steps=400, batch_size=256, learning_rate=5e-3, checkpoint_every=0, log_every=100, progress=False)
-    res = fit_switched_flow(flow, x_sim, x_data, cfg, workdir=tmp_path_factory.mktemp("switch"), key=jax.random.PRNGKey(0))
+    res = fit_switched_flow(
+        flow, x_sim, x_data, cfg, workdir=tmp_path_factory.mktemp("switch"), key=jax.random.PRNGKey(0)
+    )
     return flow, res.state.params
 
 

@@ -1,4 +1,5 @@
 """PFN tagger: permutation invariance, padding invariance, jit / no-jit agreement."""
+
 import chex
 import jax
 import jax.numpy as jnp

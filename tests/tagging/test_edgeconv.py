@@ -1,4 +1,5 @@
 """EdgeConv tagger: kNN against a NumPy reference, permutation and padding invariance, jit / no-jit."""
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -71,7 +72,9 @@ def test_permutation_and_padding_invariance():
     out = fn(params, points, feats, mask, jet)
     # permuting the constituents (with their mask and coordinates) changes nothing
     perm = rng.permutation(10)
-    np.testing.assert_allclose(fn(params, points[:, perm], feats[:, perm], mask[:, perm], jet), out, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        fn(params, points[:, perm], feats[:, perm], mask[:, perm], jet), out, rtol=1e-5, atol=1e-5
+    )
     # the content of padding slots is never read
     p2, f2 = points.copy(), feats.copy()
     p2[~mask], f2[~mask] = 1e3, np.nan
@@ -81,8 +84,9 @@ def test_permutation_and_padding_invariance():
     wmask = np.concatenate([mask, np.zeros((3, 6), bool)], 1)
     wide = fn(params, pad(points), pad(feats), wmask, jet)
     np.testing.assert_allclose(wide, out, rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(fn(params, pad(points)[1:2], pad(feats)[1:2], wmask[1:2], jet[1:2]), out[1:2], rtol=1e-5,
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        fn(params, pad(points)[1:2], pad(feats)[1:2], wmask[1:2], jet[1:2]), out[1:2], rtol=1e-5, atol=1e-5
+    )
     assert np.ptp(np.asarray(out)) > 0  # the jets are told apart
 
 

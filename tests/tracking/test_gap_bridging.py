@@ -1,5 +1,6 @@
 """Gap bridging: fragments of one particle split by a missing layer or a rejected edge are joined;
 fragments of different particles are not; cuts come from truth."""
+
 import sys
 from pathlib import Path
 
@@ -49,12 +50,13 @@ def test_bridge_never_crosses_particles_in_a_busy_event():
     graph = build_graph(h, p.pt, g, cuts)
     geom = tuple(np.asarray(v)[graph.hit_index] for v in (h.layer, h.r, h.phi, h.z))
     plain = build_tracks(graph.n_node, graph.senders, graph.receivers, graph.y, min_hits=3)
-    bridged = build_tracks(graph.n_node, graph.senders, graph.receivers, graph.y, min_hits=3, node_geometry=geom,
-                           bridge_cuts=bcuts)
+    bridged = build_tracks(
+        graph.n_node, graph.senders, graph.receivers, graph.y, min_hits=3, node_geometry=geom, bridge_cuts=bcuts
+    )
     for c in bridged:  # truth scores: every join is within one particle, inside-out
         assert len(set(graph.particle_id[c])) == 1
         assert np.all(np.diff(h.r[graph.hit_index[c]]) > 0)
-    fakes = lambda cands: int((match_tracks(cands, graph.particle_id) < 0).sum())  # noqa: E731
+    fakes = lambda cands: int((match_tracks(cands, graph.particle_id) < 0).sum())
     assert fakes(plain) > 0 and fakes(bridged) < fakes(plain)
     assert len(bridged) < len(plain)
 

@@ -1,4 +1,5 @@
 """Track building from truth edges, branching walk-through, and metrics on hand-computed cases."""
+
 import sys
 from pathlib import Path
 
@@ -68,11 +69,13 @@ def test_double_majority_matching_and_rates_by_hand():
     # hits: particle 0 has 4 hits (0-3), particle 1 has 4 hits (4-7), particle 2 has 3 hits (8-10), noise 11, 12
     hp = np.array([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, -1, -1])
     pt = np.array([2.0, 5.0, 0.5])
-    cands = [np.array([0, 1, 2]),         # 3/4 of p0, 3/3 pure -> p0
-             np.array([0, 1, 3, 4]),      # 2/4 of p0... candidate 3/4 p0 -> p0 again (duplicate)
-             np.array([4, 5, 11, 12]),    # p1 2/4 of its hits, 2/4 of candidate -> p1 (>= 50%)
-             np.array([6, 11, 12]),       # 1/3 -> fake
-             np.array([8, 9, 10])]        # p2 (low pT, not a target, not fake)
+    cands = [
+        np.array([0, 1, 2]),  # 3/4 of p0, 3/3 pure -> p0
+        np.array([0, 1, 3, 4]),  # 2/4 of p0... candidate 3/4 p0 -> p0 again (duplicate)
+        np.array([4, 5, 11, 12]),  # p1 2/4 of its hits, 2/4 of candidate -> p1 (>= 50%)
+        np.array([6, 11, 12]),  # 1/3 -> fake
+        np.array([8, 9, 10]),
+    ]  # p2 (low pT, not a target, not fake)
     np.testing.assert_array_equal(match_tracks(cands, hp), [0, 0, 1, -1, 2])
     m = track_metrics(cands, hp, pt, pt_min=1.0, min_hits=3)
     assert (m["n_targets"], m["n_found"], m["n_candidates"], m["n_fake"], m["n_duplicated"]) == (2, 2, 5, 1, 1)
@@ -89,7 +92,7 @@ def test_edge_metrics_and_auc_by_hand():
     pt = np.array([2.0, 0.5, 3.0, 0, 0, 0])
     m = edge_metrics(scores, y, pt, threshold=0.5, pt_min=1.0)
     assert m["edge_efficiency"] == pytest.approx(1 / 2)  # targets: edges 0 and 2; edge 0 selected
-    assert m["edge_purity"] == pytest.approx(2 / 4)     # selected 0, 1, 3, 5
+    assert m["edge_purity"] == pytest.approx(2 / 4)  # selected 0, 1, 3, 5
     # pairs (pos, neg): 0.9 beats all 3, 0.8 all 3, 0.4 beats 0.2 only -> 7/9
     assert m["edge_auc"] == pytest.approx(7 / 9)
     # targets 0 (0.9) and 2 (0.4) vs the other four: 0.9 beats all 4, 0.4 beats 0.2 only -> 5/8
@@ -104,7 +107,9 @@ def test_edge_metrics_and_auc_by_hand():
     s, lab = rng.random(2000), rng.random(2000) > 0.5
     ref = np.mean(s[lab][:, None] > s[~lab][None, :])
     assert roc_auc(s, lab) == pytest.approx(ref, abs=1e-12)
-    _, eff, _ = binned_efficiency(np.array([1.5, 1.5, 3.0, 7.0]), np.array([1, 0, 1, 1]), np.array([1.0, 2.0, 5.0, 10.0]))
+    _, eff, _ = binned_efficiency(
+        np.array([1.5, 1.5, 3.0, 7.0]), np.array([1, 0, 1, 1]), np.array([1.0, 2.0, 5.0, 10.0])
+    )
     np.testing.assert_allclose(eff, [0.5, 1.0, 1.0])
 
 

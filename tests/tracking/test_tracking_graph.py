@@ -1,4 +1,5 @@
 """Graph construction: every true segment passing the cuts is kept; bucket padding; bad input."""
+
 import sys
 import warnings
 from pathlib import Path
@@ -52,9 +53,15 @@ def test_graph_equals_brute_force_and_keeps_true_segments(skip):
     a, b = true_segments(h, g.n_barrel, skip=skip)
     q = _segment_quantities(h.r[a], h.phi[a], h.z[a], h.r[b], h.phi[b], h.z[b])
     passing = (np.abs(q[4]) <= cuts.max_phi_slope) & (np.abs(q[5]) <= cuts.max_z0) & (np.abs(q[3]) <= cuts.max_deta)
-    true_edges = {(int(graph.hit_index[s]), int(graph.hit_index[r])) for s, r, y in zip(graph.senders, graph.receivers, graph.y) if y}
+    true_edges = {
+        (int(graph.hit_index[s]), int(graph.hit_index[r]))
+        for s, r, y in zip(graph.senders, graph.receivers, graph.y)
+        if y
+    }
     assert {(int(x), int(y)) for x, y in zip(a[passing], b[passing])} == true_edges
-    np.testing.assert_allclose(graph.edge_pt[graph.y > 0], p.pt[h.particle_id[graph.hit_index[graph.senders[graph.y > 0]]]])
+    np.testing.assert_allclose(
+        graph.edge_pt[graph.y > 0], p.pt[h.particle_id[graph.hit_index[graph.senders[graph.y > 0]]]]
+    )
 
 
 def test_construction_efficiency_high_for_target_particles():
@@ -93,7 +100,7 @@ def test_buckets_pad_and_overflow_warns():
     padded = pad_graph(graphs[0], buckets[-1])
     assert padded.nodes["x"].shape == (buckets[-1].n_node, 4) and padded.senders.shape == (buckets[-1].n_edge,)
     np.testing.assert_array_equal(padded.edges["y"][: graphs[0].n_edge], graphs[0].y)
-    assert padded.edges["y"][graphs[0].n_edge:].sum() == 0
+    assert padded.edges["y"][graphs[0].n_edge :].sum() == 0
     tiny = [Bucket(8, 8)]
     with pytest.warns(UserWarning, match="exceeds every bucket"):
         b, new = choose_bucket(graphs[0], tiny)
@@ -115,14 +122,23 @@ def test_target_segments_by_hand():
     pid = np.array([0, 0, 0, 1, 1, -1])
     snd, rcv = np.array([0, 1, 3, 5, 0]), np.array([1, 2, 4, 2, 4])
     y = np.array([1, 1, 1, 0, 0], np.float32)
-    g = EventGraph(np.zeros((6, 4), np.float32), np.zeros((5, 7), np.float32), snd, rcv, y,
-                   np.array([2.0, 2.0, 5.0, 0.0, 0.0], np.float32), np.arange(6), pid)
+    g = EventGraph(
+        np.zeros((6, 4), np.float32),
+        np.zeros((5, 7), np.float32),
+        snd,
+        rcv,
+        y,
+        np.array([2.0, 2.0, 5.0, 0.0, 0.0], np.float32),
+        np.arange(6),
+        pid,
+    )
     np.testing.assert_array_equal(segment_particle_hits(g), [3, 3, 2, 0, 3])
     np.testing.assert_array_equal(target_segments(g, pt_min=1.0, min_hits=3), [1, 1, 0, 0, 0])
     np.testing.assert_array_equal(target_segments(g, pt_min=1.0, min_hits=2), [1, 1, 1, 0, 0])
     np.testing.assert_array_equal(target_segments(g, pt_min=3.0, min_hits=2), [0, 0, 1, 0, 0])
-    empty = g._replace(senders=np.zeros(0, int), receivers=np.zeros(0, int), y=np.zeros(0), edge_pt=np.zeros(0),
-                       edges=np.zeros((0, 7)))
+    empty = g._replace(
+        senders=np.zeros(0, int), receivers=np.zeros(0, int), y=np.zeros(0), edge_pt=np.zeros(0), edges=np.zeros((0, 7))
+    )
     assert segment_particle_hits(empty).shape == (0,)
 
 
@@ -133,7 +149,9 @@ def test_target_training_labels_keep_only_true_segments_above_pt_min():
     cuts = derive_cuts([(h, p.pt) for p, h in events], g, pt_min=1.0)
     graphs = [build_graph(h, p.pt, g, cuts) for p, h in events]
     assert training_graphs(graphs, GraphConfig(train_labels="all")) is graphs
-    for (p, _), gr, tr in zip(events, graphs, training_graphs(graphs, GraphConfig(pt_min=2.0, target_min_hits=4, train_labels="target"))):
+    for (p, _), gr, tr in zip(
+        events, graphs, training_graphs(graphs, GraphConfig(pt_min=2.0, target_min_hits=4, train_labels="target"))
+    ):
         # by hand: a label survives when the segment is true and its particle has pT > 2 GeV and >= 4 graph hits
         pid = gr.particle_id[gr.senders]
         pt = p.pt[np.maximum(pid, 0)]

@@ -1,4 +1,5 @@
 """Interaction network: node-order invariance, jit/no-jit, the BCE against a reference, the PyG peer."""
+
 import sys
 from pathlib import Path
 
@@ -36,9 +37,13 @@ def graph():
 
 def permuted(graph: EventGraph, perm: np.ndarray) -> EventGraph:
     inv = np.argsort(perm)  # new position of old node i is inv[i]
-    return graph._replace(nodes=graph.nodes[perm], senders=inv[graph.senders].astype(np.int32),
-                          receivers=inv[graph.receivers].astype(np.int32), hit_index=graph.hit_index[perm],
-                          particle_id=graph.particle_id[perm])
+    return graph._replace(
+        nodes=graph.nodes[perm],
+        senders=inv[graph.senders].astype(np.int32),
+        receivers=inv[graph.receivers].astype(np.int32),
+        hit_index=graph.hit_index[perm],
+        particle_id=graph.particle_id[perm],
+    )
 
 
 class TestEdgeLogits(chex.TestCase):
@@ -57,8 +62,13 @@ class TestEdgeLogits(chex.TestCase):
         np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-5)
         # edge order too: shuffling the edges shuffles the scores the same way
         eperm = np.random.default_rng(1).permutation(graph.n_edge)
-        shuffled = graph._replace(edges=graph.edges[eperm], senders=graph.senders[eperm], receivers=graph.receivers[eperm],
-                                  y=graph.y[eperm], edge_pt=graph.edge_pt[eperm])
+        shuffled = graph._replace(
+            edges=graph.edges[eperm],
+            senders=graph.senders[eperm],
+            receivers=graph.receivers[eperm],
+            y=graph.y[eperm],
+            edge_pt=graph.edge_pt[eperm],
+        )
         out = np.asarray(fn(params, pad_graph(shuffled, bucket)))[: graph.n_edge]
         np.testing.assert_allclose(out, ref[eperm], rtol=1e-5, atol=1e-5)
 
@@ -70,7 +80,9 @@ def test_weighted_bce_matches_reference():
     p = 1 / (1 + np.exp(-logits.astype(np.float64)))
     w = np.where(mask, np.where(y > 0.5, 3.0, 1.0), 0.0)
     ref = np.sum(w * -(y * np.log(p) + (1 - y) * np.log(1 - p))) / w.sum()
-    assert float(weighted_bce(jnp.asarray(logits), jnp.asarray(y), jnp.asarray(mask), 3.0)) == pytest.approx(ref, rel=1e-5)
+    assert float(weighted_bce(jnp.asarray(logits), jnp.asarray(y), jnp.asarray(mask), 3.0)) == pytest.approx(
+        ref, rel=1e-5
+    )
 
 
 def test_gradient_matches_finite_differences(graph):
@@ -94,7 +106,9 @@ def test_pyg_peer_gives_the_same_scores(graph):
     from hepjax.tracking import torch_peer
 
     params = init_params(jax.random.PRNGKey(2), CFG)
-    jx = np.asarray(edge_logits(params, pad_graph(graph, make_buckets([graph], 1)[0]), iterations=CFG.iterations))[: graph.n_edge]
+    jx = np.asarray(edge_logits(params, pad_graph(graph, make_buckets([graph], 1)[0]), iterations=CFG.iterations))[
+        : graph.n_edge
+    ]
     net = torch_peer.from_jax_params(params, CFG.hidden, CFG.iterations, CFG.mlp_layers)
     pt = net(torch_peer.to_data(graph)).detach().numpy()
     np.testing.assert_allclose(pt, jx, rtol=1e-4, atol=1e-4)
@@ -123,6 +137,7 @@ def test_split_matmul_network_equals_concatenated_reference(graph):
         def loss(p):
             logits = f(p)
             return weighted_bce(logits, padded.edges["y"], mask, 2.0), logits
+
         return jax.jit(jax.grad(loss, has_aux=True))(params)
 
     g_ref, ref = logits_and_grad(lambda p: _reference_logits(p, padded, CFG.iterations))
@@ -142,7 +157,9 @@ def test_batched_graphs_equal_one_at_a_time():
     bucket = make_buckets(graphs, 1)[0]
     padded = [pad_graph(gr, bucket) for gr in graphs]
     params = init_params(jax.random.PRNGKey(4), CFG)
-    batched = np.asarray(jax.jit(lambda p, b: edge_logits_batched(p, b, iterations=CFG.iterations))(params, stack(padded)))
+    batched = np.asarray(
+        jax.jit(lambda p, b: edge_logits_batched(p, b, iterations=CFG.iterations))(params, stack(padded))
+    )
     chex.assert_shape(batched, (3, bucket.n_edge))
     one_graph = jax.jit(lambda p, g: edge_logits(p, g, iterations=CFG.iterations))
     for k, (gr, pg) in enumerate(zip(graphs, padded)):

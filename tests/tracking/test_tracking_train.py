@@ -1,5 +1,6 @@
 """A short training on a tiny sample lowers the loss and beats a random edge score; the
 experiment runs end to end from its config."""
+
 import json
 import sys
 from pathlib import Path
@@ -54,12 +55,35 @@ def test_short_training_lowers_loss_and_beats_random(tmp_path):
 def test_experiment_runs_from_config(tmp_path):
     from hepjax.runner import run
 
-    out = run("configs/tracking.yaml", [f"output_dir={tmp_path}", "data.n_events=4", "data.mu=1.0", "data.pileup_pool=4",
-                                        "data.workers=1", "graph.n_buckets=1", "model.hidden=8", "model.iterations=1", "model.mlp_layers=1",
-                                        "train.steps=2", "train.log_every=1", "train.progress=false"])
+    out = run(
+        "configs/tracking.yaml",
+        [
+            f"output_dir={tmp_path}",
+            "data.n_events=4",
+            "data.mu=1.0",
+            "data.pileup_pool=4",
+            "data.workers=1",
+            "graph.n_buckets=1",
+            "model.hidden=8",
+            "model.iterations=1",
+            "model.mlp_layers=1",
+            "train.steps=2",
+            "train.log_every=1",
+            "train.progress=false",
+        ],
+    )
     m = json.loads((out / "metrics.json").read_text())
-    for k in ("edge_efficiency", "edge_purity", "edge_auc", "track_efficiency", "fake_rate", "duplicate_rate",
-              "infer_ms_per_event", "compilations", "graph_efficiency"):
+    for k in (
+        "edge_efficiency",
+        "edge_purity",
+        "edge_auc",
+        "track_efficiency",
+        "fake_rate",
+        "duplicate_rate",
+        "infer_ms_per_event",
+        "compilations",
+        "graph_efficiency",
+    ):
         assert k in m
     assert m["graph_efficiency"] > 0.9
     for png in ("roc.png", "efficiency.png", "event_display.png", "loss.png"):

@@ -1,4 +1,5 @@
 """Small hand-made tracking events shared by the tracking tests (no Pythia: fast)."""
+
 import dataclasses
 
 import numpy as np
@@ -11,9 +12,16 @@ def random_particles(n, seed, *, pt_min=0.3, eta_max=1.2, vz_sigma=30.0):
     rng = np.random.default_rng(seed)
     f = lambda a: np.asarray(a, np.float32)
     return Particles(
-        pt=f(pt_min + rng.exponential(2.0, n)), eta=f(rng.uniform(-eta_max, eta_max, n)), phi=f(rng.uniform(-np.pi, np.pi, n)),
-        mass=f(np.full(n, 0.1396)), pdg=np.full(n, 211, np.int32), charge=f(rng.choice([-1.0, 1.0], n)),
-        vx=f(np.zeros(n)), vy=f(np.zeros(n)), vz=f(rng.normal(0, vz_sigma, n)), mask=np.ones(n, bool),
+        pt=f(pt_min + rng.exponential(2.0, n)),
+        eta=f(rng.uniform(-eta_max, eta_max, n)),
+        phi=f(rng.uniform(-np.pi, np.pi, n)),
+        mass=f(np.full(n, 0.1396)),
+        pdg=np.full(n, 211, np.int32),
+        charge=f(rng.choice([-1.0, 1.0], n)),
+        vx=f(np.zeros(n)),
+        vy=f(np.zeros(n)),
+        vz=f(rng.normal(0, vz_sigma, n)),
+        mask=np.ones(n, bool),
     )
 
 

@@ -3,6 +3,7 @@
 usage: python _mlp_run.py WORKDIR STEPS SEED [KILL_AT_STEP]
 Writes WORKDIR/final_params.npz and prints a JSON line {"resumed_from": ...}.
 """
+
 import json
 import os
 import signal

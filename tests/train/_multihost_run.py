@@ -3,6 +3,7 @@
 usage: python _multihost_run.py PORT PROCESS_ID WORKDIR
 Process 0 prints a JSON line with the flattened final parameters.
 """
+
 import json
 import os
 import sys

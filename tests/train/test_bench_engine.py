@@ -1,4 +1,5 @@
 """`hepjax bench engine --quick` writes its JSON report."""
+
 import json
 
 

@@ -1,5 +1,6 @@
 """The training engine: bitwise resume after a kill, data parallelism on 8 host devices,
 seeds, the NaN guard, and no recompilation."""
+
 import json
 import os
 import subprocess
@@ -131,7 +132,14 @@ def test_nan_guard_stops_and_keeps_last_checkpoint(tmp_path):
 def test_batch_size_mismatch_is_an_error(tmp_path):
     cfg = TrainConfig(steps=2, batch_size=64, progress=False)
     with pytest.raises(ValueError, match="data batch_size 32 != train.batch_size 64"):
-        fit(_mlp_run.loss_fn, _mlp_run.mlp_init(jax.random.PRNGKey(0)), _mlp_run.dataset(0), cfg, workdir=tmp_path, key=jax.random.PRNGKey(0))
+        fit(
+            _mlp_run.loss_fn,
+            _mlp_run.mlp_init(jax.random.PRNGKey(0)),
+            _mlp_run.dataset(0),
+            cfg,
+            workdir=tmp_path,
+            key=jax.random.PRNGKey(0),
+        )
 
 
 _EIGHT_DEVICES = r"""
@@ -164,7 +172,13 @@ print(json.dumps({"diff": diff, "moved": moved, "shards": shards, "err": err}))
 
 def test_eight_host_devices_match_one_device(tmp_path):
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=8", "JAX_PLATFORMS": "cpu"}
-    out = subprocess.run([sys.executable, "-c", _EIGHT_DEVICES, str(HERE), str(tmp_path)], capture_output=True, text=True, env=env, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", _EIGHT_DEVICES, str(HERE), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     res = json.loads(out.stdout.splitlines()[-1])
     assert res["shards"] == 8  # the batch really is split over 8 devices
@@ -185,8 +199,13 @@ def test_two_processes_jax_distributed_match_one_process(tmp_path):
     env = {**os.environ, "JAX_PLATFORMS": "cpu"}
     env.pop("XLA_FLAGS", None)
     procs = [
-        subprocess.Popen([sys.executable, str(HERE / "_multihost_run.py"), str(port), str(i), str(tmp_path / "mh")],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        subprocess.Popen(
+            [sys.executable, str(HERE / "_multihost_run.py"), str(port), str(i), str(tmp_path / "mh")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         for i in range(2)
     ]
     outs = [p.communicate(timeout=300) for p in procs]

@@ -1,4 +1,5 @@
 """The pure train step and the batch source, with and without jit (chex variants)."""
+
 import chex
 import jax
 import jax.numpy as jnp
