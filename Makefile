@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.hepjax-installed
 
 export KERAS_BACKEND := jax
 
-.PHONY: demo test test-slow bench install clean
+.PHONY: demo test test-slow lint bench install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ demo: $(STAMP)
 ## the default test suite (tests marked slow are excluded)
 test: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow" -q
+
+## ruff lint + format check (CI runs it before the tests)
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow -q

@@ -34,13 +34,25 @@ PACKAGES = (
 )
 
 
+def installed_distributions() -> dict[str, str]:
+    """Every installed distribution and its version (a full ``pip freeze``), sorted by name."""
+    dists = {}
+    for d in importlib.metadata.distributions():
+        name = d.metadata["Name"]
+        if name:
+            dists.setdefault(name, d.version)
+    return dict(sorted(dists.items(), key=lambda kv: kv[0].lower()))
+
+
 def package_versions(names: tuple[str, ...] = PACKAGES) -> dict:
+    """The key packages' versions at the top level, and under ``"installed"`` every distribution."""
     out = {"python": sys.version.split()[0], "platform": platform.platform()}
     for n in names:
         try:
             out[n] = importlib.metadata.version(n)
         except importlib.metadata.PackageNotFoundError:
             out[n] = None
+    out["installed"] = installed_distributions()
     return out
 
 

@@ -35,5 +35,6 @@ def test_demo_end_to_end(tmp_path):
     assert cfg["experiment"] == "demo" and cfg["train"]["steps"] == 6 and cfg["seed"] == 0
     versions = json.loads((out / "versions.json").read_text())
     assert versions["jax"] and versions["pythia8mc"]
+    assert versions["installed"]["jax"] == versions["jax"] and len(versions["installed"]) > 20  # a full freeze
     assert json.loads((out / "run.json").read_text())["seed"] == 0
     assert sorted(p.name for p in (out / "checkpoints").iterdir() if p.name.isdigit()) == ["3", "6"]

@@ -4,6 +4,8 @@ Layout under the cache directory (``$HEPJAX_CACHE_DIR``, else ``~/.cache/hepjax`
 
     samples/<process>_n<n_events>_s<seed>_<key>.npz    flat arrays (see hepjax.data.sample)
     samples/<process>_n<n_events>_s<seed>_<key>.json   metadata + sha256 of the .npz
+    tracking/<process>_mu<mu>_n<n_events>_s<seed>_<key>.npz (+ .json)   tracker hits (hepjax.tracking.events)
+    showers/...                                         calorimeter cascades (hepjax.fastsim.reference)
     mpi_init/<key>.dat (+ .json)                        Pythia MPI initialisation tables
 
 ``key`` hashes everything that determines the events (process, seed, n_events, settings,
@@ -91,10 +93,12 @@ def write_npz(f, arrays: dict) -> None:
                 np.lib.format.write_array(member, np.ascontiguousarray(arrays[name]), allow_pickle=False)
 
 
-def sample_paths(cache_dir: Path, process: str, n_events: int, seed: int, key: str) -> tuple[Path, Path]:
-    """``(npz_path, json_path)`` of a sample in the cache."""
+def sample_paths(
+    cache_dir: Path, process: str, n_events: int, seed: int, key: str, *, kind: str = "samples"
+) -> tuple[Path, Path]:
+    """``(npz_path, json_path)`` of a cached entry; ``kind`` names the sub-folder (samples, tracking, ...)."""
     stem = f"{process}_n{n_events}_s{seed}_{key[:20]}"
-    d = Path(cache_dir) / "samples"
+    d = Path(cache_dir) / kind
     return d / f"{stem}.npz", d / f"{stem}.json"
 
 

@@ -3,23 +3,21 @@
 An event is the overlaid particle record (hard scatter first, see
 :func:`hepjax.detector.tracker.overlay_pileup`) and its :class:`~hepjax.detector.tracker.Hits`.
 Pythia samples come from :func:`hepjax.data.generate` (cached there, generated in ``workers``
-processes); the hits of a whole sample are cached in one ``.npz`` (written to a temporary name and
-renamed, so a half-written file is never read) keyed by every input that changes them.
+processes); the hits of a whole sample are cached through :mod:`hepjax.data.cache` (one ``.npz`` with a
+checksummed JSON sidecar, both written atomically) keyed by every input that changes them.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
-import os
-import zipfile
+import warnings
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from hepjax.data import cache as sample_cache
 from hepjax.data.particles import FIELDS, Particles
 from hepjax.detector.tracker import (
     Hits,
@@ -63,11 +61,6 @@ def simulate_events(
     return out
 
 
-def _key(**kw) -> str:
-    blob = json.dumps(kw, sort_keys=True, default=str).encode()
-    return hashlib.sha256(blob).hexdigest()[:16]
-
-
 def load_or_simulate(
     process: str,
     n_events: int,
@@ -96,26 +89,27 @@ def load_or_simulate(
     from hepjax.data import default_cache_dir, generate
 
     cache = Path(cache_dir) if cache_dir is not None else Path(default_cache_dir())
-    key = _key(
-        process=process,
-        n=n_events,
-        seed=seed,
-        geo=dataclasses.asdict(geometry),
-        mu=mu,
-        pool=pileup_pool,
-        min_pt=min_pt,
-        noise=noise,
-        v=1,
-    )
-    path = cache / "tracking" / f"{process}_mu{mu:g}_n{n_events}_s{seed}_{key}.npz"
-    if path.exists():
-        try:
-            return _load(path)
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:  # corrupted cache: regenerate, never use it
-            import warnings
-
-            warnings.warn(f"tracking cache {path} unreadable ({err}); regenerating", stacklevel=2)
-            path.unlink(missing_ok=True)
+    meta = {
+        "process": process,
+        "n": n_events,
+        "seed": seed,
+        "geometry": dataclasses.asdict(geometry),
+        "mu": mu,
+        "pool": pileup_pool,
+        "min_pt": min_pt,
+        "noise": noise,
+        "tracking_format": 2,
+    }
+    key = sample_cache.digest(meta)
+    npz, js = sample_cache.sample_paths(cache, f"{process}_mu{mu:g}", n_events, seed, key, kind="tracking")
+    try:
+        hit = sample_cache.load_sample(npz, js, key)
+    except sample_cache.CacheError as err:  # corrupted cache: regenerate, never use it
+        warnings.warn(f"tracking cache unusable ({err}); regenerating", stacklevel=2)
+        sample_cache.remove_quietly(npz, js)
+        hit = None
+    if hit is not None:
+        return _unflatten(hit[0])
     hard = generate(process, n_events, seed, workers=workers, cache_dir=cache_dir, progress=progress).particles
     pool = (
         generate("minbias", pileup_pool, seed + 1, workers=workers, cache_dir=cache_dir, progress=progress).particles
@@ -123,32 +117,27 @@ def load_or_simulate(
         else None
     )
     events = simulate_events(hard, pool, geometry, mu=mu, seed=seed, min_pt=min_pt, noise=noise, progress=progress)
-    _save(path, events)
+    sample_cache.save_sample(npz, js, _flatten(events), dict(meta, key=key))
     return events
 
 
-def _save(path: Path, events: list[TrackingEvent]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    arrays = {"n_events": np.array(len(events))}
+def _flatten(events: list[TrackingEvent]) -> dict[str, np.ndarray]:
+    arrays = {"n_events": np.array([len(events)])}
     for i, ev in enumerate(events):
         for f in FIELDS:
-            arrays[f"e{i}_p_{f}"] = getattr(ev.particles, f)
-        arrays[f"e{i}_origin"] = ev.origin
+            arrays[f"e{i}_p_{f}"] = np.asarray(getattr(ev.particles, f))
+        arrays[f"e{i}_origin"] = np.asarray(ev.origin)
         for f in Hits._fields:
-            arrays[f"e{i}_h_{f}"] = getattr(ev.hits, f)
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}.npz")
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
+            arrays[f"e{i}_h_{f}"] = np.asarray(getattr(ev.hits, f))
+    return arrays
 
 
-def _load(path: Path) -> list[TrackingEvent]:
-    with np.load(path) as z:
-        n = int(z["n_events"])
-        return [
-            TrackingEvent(
-                Particles(*(z[f"e{i}_p_{f}"] for f in FIELDS)),
-                z[f"e{i}_origin"],
-                Hits(*(z[f"e{i}_h_{f}"] for f in Hits._fields)),
-            )
-            for i in range(n)
-        ]
+def _unflatten(z: dict[str, np.ndarray]) -> list[TrackingEvent]:
+    return [
+        TrackingEvent(
+            Particles(*(z[f"e{i}_p_{f}"] for f in FIELDS)),
+            z[f"e{i}_origin"],
+            Hits(*(z[f"e{i}_h_{f}"] for f in Hits._fields)),
+        )
+        for i in range(int(z["n_events"][0]))
+    ]

@@ -8,15 +8,19 @@ from hepjax.train.config import TrainConfig
 
 
 def learning_rate_schedule(cfg: TrainConfig) -> optax.Schedule:
-    """Linear warm-up (if any) followed by a constant or cosine-decayed learning rate."""
+    """Linear warm-up from 0 (if any), then a constant or cosine-decayed (to 1 % of the peak) learning rate."""
     if cfg.schedule == "cosine":
-        main = optax.cosine_decay_schedule(cfg.learning_rate, max(cfg.steps - cfg.warmup_steps, 1), alpha=0.01)
-    else:
-        main = optax.constant_schedule(cfg.learning_rate)
+        return optax.warmup_cosine_decay_schedule(
+            init_value=0.0,
+            peak_value=cfg.learning_rate,
+            warmup_steps=cfg.warmup_steps,
+            decay_steps=cfg.warmup_steps + max(cfg.steps - cfg.warmup_steps, 1),
+            end_value=0.01 * cfg.learning_rate,
+        )
     if cfg.warmup_steps == 0:
-        return main
+        return optax.constant_schedule(cfg.learning_rate)
     warm = optax.linear_schedule(0.0, cfg.learning_rate, cfg.warmup_steps)
-    return optax.join_schedules([warm, main], [cfg.warmup_steps])
+    return optax.join_schedules([warm, optax.constant_schedule(cfg.learning_rate)], [cfg.warmup_steps])
 
 
 def make_optimizer(cfg: TrainConfig) -> optax.GradientTransformation:

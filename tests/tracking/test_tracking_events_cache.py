@@ -1,0 +1,34 @@
+"""Tracking events go through the one checksummed sample cache (hepjax.data.cache)."""
+
+import warnings
+
+import numpy as np
+
+from hepjax.detector.tracker import TrackerGeometry
+from hepjax.tracking.events import load_or_simulate
+
+
+def _same(a, b):
+    assert len(a) == len(b)
+    for ea, eb in zip(a, b):
+        for fa, fb in zip(ea.particles, eb.particles):
+            np.testing.assert_array_equal(fa, fb)
+        np.testing.assert_array_equal(ea.origin, eb.origin)
+        for fa, fb in zip(ea.hits, eb.hits):
+            np.testing.assert_array_equal(fa, fb)
+
+
+def test_tracking_events_cached_checksummed_and_regenerated_when_corrupt(tmp_path):
+    geo = TrackerGeometry()
+    kw = dict(mu=0.0, cache_dir=tmp_path, progress=False)
+    first = load_or_simulate("ttbar", 2, 5, geo, **kw)
+    files = sorted((tmp_path / "tracking").glob("*"))
+    assert [f.suffix for f in files] == [".json", ".npz"]
+    _same(first, load_or_simulate("ttbar", 2, 5, geo, **kw))  # from the cache
+    npz = files[1]
+    npz.write_bytes(npz.read_bytes()[:-100])  # truncated: fails its checksum
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        again = load_or_simulate("ttbar", 2, 5, geo, **kw)
+    assert any("regenerating" in str(w.message) for w in caught)
+    _same(first, again)
