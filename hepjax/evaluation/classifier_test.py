@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from hepjax.train import ArrayDataset, TrainConfig, fit
+from hepjax.train import ArrayDataset, Standardizer, TrainConfig, fit
 
 
 def roc_auc(scores: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None) -> float:
@@ -136,8 +136,7 @@ def classifier_two_sample_auc(
     perm = np.random.default_rng(seed).permutation(len(x))
     n_test = int(round(test_fraction * len(x)))
     test, train = perm[:n_test], perm[n_test:]
-    mean, std = x[train].mean(0), x[train].std(0) + 1e-6
-    xs = ((x - mean) / std).astype(np.float32)
+    xs = Standardizer.fit(x[train], eps=1e-6).apply(x, np.float32)
     model = MLPClassifier(tuple(hidden))
     k_init, k_fit = jax.random.split(key)
     params = model.init(k_init, xs[:1])

@@ -16,6 +16,7 @@ from hepjax.train.parallel import (
     replicated,
     shard_batch,
 )
+from hepjax.train.standardizer import Standardizer
 from hepjax.train.state import TrainState, init_state, make_train_step, step_key, tree_all_finite
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "FitResult",
     "MetricsLog",
     "NonFiniteError",
+    "Standardizer",
     "TrainConfig",
     "TrainState",
     "batch_sharded",
