@@ -8,10 +8,11 @@ from hepjax.config.loader import (
     parse_override,
     resolve_config_path,
 )
-from hepjax.config.schema import ConfigError, build, param, section, to_dict
+from hepjax.config.schema import ConfigError, CrossFieldError, build, param, section, to_dict
 
 __all__ = [
     "ConfigError",
+    "CrossFieldError",
     "RunConfig",
     "apply_overrides",
     "build",

@@ -26,6 +26,18 @@ class ConfigError(ValueError):
     """A configuration value is unknown, mistyped or out of range; the message names key and file."""
 
 
+class CrossFieldError(Exception):
+    """Raised by a config section's ``validate()`` when fields disagree; :func:`build` names the keys.
+
+    ``keys`` are field names of the section that raised it (``build`` adds the section's dotted prefix
+    and the file), e.g. ``raise CrossFieldError(("jet_pt_min", "jet_pt_max"), "must satisfy min < max")``.
+    """
+
+    def __init__(self, keys: tuple[str, ...], message: str):
+        super().__init__(message)
+        self.keys, self.message = tuple(keys), message
+
+
 def param(
     default: Any = dataclasses.MISSING,
     *,
@@ -150,7 +162,8 @@ def build(cls: type, data: dict | None, *, source: str | None = None, prefix: st
 
     Raises:
       ConfigError: naming the dotted key and ``source`` for an unknown key, a wrong type,
-        a missing required value or a value outside its range.
+        a missing required value or a value outside its range; naming both keys when the
+        section's optional ``validate()`` method raises :class:`CrossFieldError`.
     """
     data = {} if data is None else data
     if not isinstance(data, dict):
@@ -176,7 +189,16 @@ def build(cls: type, data: dict | None, *, source: str | None = None, prefix: st
             raise ConfigError(f"{_where(source, key)}: required key is missing")
         _check_range(f, value, key, source)
         kwargs[name] = value
-    return cls(**kwargs)
+    obj = cls(**kwargs)
+    validate = getattr(obj, "validate", None)
+    if callable(validate):  # cross-field rules of the section, checked before any work starts
+        try:
+            validate()
+        except CrossFieldError as err:
+            keys = " and ".join(f"{prefix}.{k}" if prefix else k for k in err.keys)
+            values = ", ".join(f"{k} = {getattr(obj, k)!r}" for k in err.keys if hasattr(obj, k))
+            raise ConfigError(f"{_where(source, keys)}: {err.message} (got {values})") from None
+    return obj
 
 
 def to_dict(cfg: Any) -> Any:
