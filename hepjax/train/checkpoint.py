@@ -14,6 +14,15 @@ from hepjax.train.state import TrainState
 log = logging.getLogger(__name__)
 
 
+class CheckpointError(RuntimeError):
+    """Checkpoints exist in a run folder but none of them loads."""
+
+
+def _one_line(err: BaseException, limit: int = 200) -> str:
+    text = " ".join(str(err).split()) or type(err).__name__
+    return f"{type(err).__name__}: {text[:limit]}"
+
+
 class Checkpointer:
     """Periodic, keep-last-N checkpoints in ``directory`` with resume from the latest.
 
@@ -47,16 +56,36 @@ class Checkpointer:
         )
 
     def restore(self, target: TrainState, step: int | None = None) -> tuple[TrainState, dict]:
-        """Restore into the structure, dtypes and shardings of ``target``."""
-        step = self.latest_step() if step is None else step
-        if step is None:
+        """Restore into the structure, dtypes and shardings of ``target``.
+
+        Without ``step``, the newest checkpoint that loads: one that fails (a truncated or corrupted
+        file) is reported in one warning line naming its step and folder, and the next older one is
+        tried. Raises :class:`CheckpointError` when none loads, :class:`FileNotFoundError` when
+        there is none.
+        """
+        steps = sorted(self.manager.all_steps(), reverse=True) if step is None else [step]
+        if not steps:
             raise FileNotFoundError(f"no checkpoint in {self.directory}")
         abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, target)
-        out = self.manager.restore(
-            step,
-            args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract), meta=ocp.args.JsonRestore()),
-        )
-        return TrainState(*out["state"]), dict(out["meta"])
+        failures = []
+        for s in steps:
+            try:
+                out = self.manager.restore(
+                    s,
+                    args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract), meta=ocp.args.JsonRestore()),
+                )
+                state, meta = TrainState(*out["state"]), dict(out["meta"])
+            except Exception as err:  # orbax/tensorstore raise many types for a damaged file; each is reported
+                reason = _one_line(err)
+                failures.append(f"step {s}: {reason}")
+                log.warning(
+                    "checkpoint step %d in %s does not load (%s); trying the next older one", s, self.directory, reason
+                )
+                continue
+            if failures:
+                log.warning("resumed from step %d after skipping %d damaged checkpoint(s)", s, len(failures))
+            return state, meta
+        raise CheckpointError(f"no checkpoint in {self.directory} loads: " + "; ".join(failures))
 
     def wait(self) -> None:
         self.manager.wait_until_finished()
