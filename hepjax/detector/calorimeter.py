@@ -24,7 +24,7 @@ from hepjax.detector.response import step
 
 def _flatten_events(x: jax.Array) -> tuple[jax.Array, tuple[int, ...]]:
     lead = x.shape[:-1]
-    return x.reshape((-1, x.shape[-1])), lead
+    return x.reshape((math.prod(lead), x.shape[-1])), lead  # not -1: an event with no particles has size 0
 
 
 def deposit(energy: jax.Array, eta: jax.Array, phi: jax.Array, grid: CaloGrid, *, hard: bool) -> jax.Array:

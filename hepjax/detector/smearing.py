@@ -200,6 +200,9 @@ def smear_with_noise(
     if not hard and isinstance(temperature, (int, float)) and temperature <= 0:
         raise ValueError(f"temperature must be > 0 for soft smearing, got {temperature}")
     p = Particles(*(jnp.asarray(x) for x in particles))
+    # Padding slots may hold anything (even NaN); zero them before any non-linear op so neither the
+    # outputs nor the gradients (w.r.t. particles or detector parameters) see them.
+    p = Particles(*(x if f == "mask" else jnp.where(p.mask, x, jnp.zeros_like(x)) for f, x in zip(p._fields, p)))
     tr, ecal, hcal = det_params.tracker, det_params.ecal, det_params.hcal
     kw = dict(hard=hard, temperature=temperature)
     ew = det_params.edge_width

@@ -226,10 +226,12 @@ def test_bad_particles_raise(params, batch, field, value, match):
         smear_checked(jax.random.key(0), _bad(batch, field, value), params)
 
 
-def test_padding_is_not_checked(params, batch):
+def test_nan_in_padding_is_refused_when_checked_and_harmless_unchecked(params, batch):
     bad_pad = _bad(batch, "pt", np.nan, index=(0, 63))  # a padding slot
-    r = smear_checked(jax.random.key(0), bad_pad, params)
-    assert np.isfinite(np.asarray(r.weight)).all()
+    with pytest.raises(ValueError, match=r"a padding slot"):
+        smear_checked(jax.random.key(0), bad_pad, params)
+    r = smear(jax.random.key(0), bad_pad, params)
+    assert np.isfinite(np.asarray(r.weight)).all() and np.isfinite(np.asarray(r.pt)).all()
 
 
 def test_bad_shapes_params_temperature(params, batch):
