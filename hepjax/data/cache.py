@@ -133,6 +133,41 @@ def load_sample(npz_path: Path, json_path: Path, key: str) -> tuple[dict, dict] 
     return flat, meta
 
 
+def ensure_writable(directory: Path) -> Path:
+    """Create ``directory`` if needed and check a file can be written there, before any expensive work.
+
+    Raises:
+      CacheError: naming the directory and why (a file in the way, permission denied, read-only, full).
+    """
+    directory = Path(directory)
+    for parent in (directory, *directory.parents):
+        if parent.exists() and not parent.is_dir():
+            raise CacheError(f"cache directory {directory}: {parent} is a file, not a directory")
+        if parent.exists():
+            break
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".write-test-"):
+            pass
+    except OSError as e:
+        raise CacheError(
+            f"cache directory {directory} is not writable ({e.strerror or e}); "
+            "set HEPJAX_CACHE_DIR (or the config's cache_dir) to a writable folder"
+        ) from e
+    return directory
+
+
+def rescue_copy(arrays: dict, what: str) -> Path | None:
+    """Write ``arrays`` to a fresh file in the system temp folder (when the cache could not take them)."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=f"hepjax-rescued-{what}-", suffix=".npz")
+        with os.fdopen(fd, "wb") as f:
+            write_npz(f, arrays)
+        return Path(name)
+    except OSError:
+        return None
+
+
 def remove_quietly(*paths: Path) -> None:
     for p in paths:
         try:

@@ -208,6 +208,7 @@ def generate(
         flat, meta = loaded
         info = dict(meta["info"], from_cache=True)
     else:
+        cache.ensure_writable(npz_path.parent)  # before Pythia runs, not after
         t0 = time.perf_counter()
         mpi_file = _mpi_init_file(pythia_strings(process, settings, sqrt_s, 1)[:-2], cache_dir)
         run_settings = settings
@@ -236,7 +237,14 @@ def generate(
             "generation_time_s": time.perf_counter() - t0,
             "workers": workers,
         }
-        cache.save_sample(npz_path, json_path, flat, {"key": key, "info": info})
+        try:
+            cache.save_sample(npz_path, json_path, flat, {"key": key, "info": info})
+        except OSError as e:  # e.g. the disk filled up during generation: keep the events, say where
+            rescued = cache.rescue_copy(flat, process)
+            where = f"the events are kept in {rescued}" if rescued else "no rescue copy could be written either"
+            warnings.warn(
+                f"could not save the sample to the cache {npz_path} ({e}); {where}", CacheWarning, stacklevel=2
+            )
         info["from_cache"] = False
     info["settings"] = tuple(info["settings"])
     info["cache_file"] = str(npz_path)
