@@ -7,7 +7,7 @@ dotted key and the file it came from::
     @dataclasses.dataclass(frozen=True)
     class Optim:
         lr: float = param(1e-3, gt=0.0, doc="learning rate")
-        schedule: str = param("cosine", choices=("constant", "cosine"))
+        schedule: Literal["constant", "cosine"] = param("cosine")
 
     build(Optim, {"lr": -1}, source="configs/demo.yaml", prefix="train.optim")
     # ConfigError: configs/demo.yaml: train.optim.lr = -1 must be > 0.0

@@ -16,6 +16,7 @@ Embed them in an experiment's ``Config`` (``sample: SampleConfig = section(Sampl
 from __future__ import annotations
 
 import dataclasses
+from typing import Literal
 
 from hepjax.config.schema import param
 
@@ -30,7 +31,7 @@ from .sample import EventSample
 class SampleConfig:
     """Arguments of :func:`hepjax.data.generate` (see there for units and meaning)."""
 
-    process: str = param("z_ll", choices=tuple(sorted(PROCESSES)), doc="named Pythia process")
+    process: Literal[tuple(sorted(PROCESSES))] = param("z_ll", doc="named Pythia process")
     n_events: int = param(1000, ge=1)
     seed: int = param(0, ge=0, doc="generation seed (same seed -> same events)")
     settings: tuple[str, ...] = param((), doc="extra Pythia 'Key = value' strings")
@@ -47,7 +48,7 @@ class JetConfig:
 
     R: float = param(0.4, gt=0.0, lt=10.0, doc="jet radius")
     ptmin: float = param(20.0, ge=0.0, doc="minimum jet pT, GeV")
-    algorithm: str = param("antikt", choices=ALGORITHMS)
+    algorithm: Literal[ALGORITHMS] = param("antikt")
     max_jets: int = param(10, ge=1)
     max_constituents: int = param(0, ge=0, doc="0: no constituent arrays")
 

@@ -27,8 +27,9 @@ Compilations: ``log_prob``/``sample``/``forward``/``inverse`` are plain traceabl
 from __future__ import annotations
 
 import dataclasses
+import typing
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import distrax
 import jax
@@ -40,14 +41,15 @@ from hepjax.flows.bijectors import MaskedAutoregressive, Permutation, affine, rq
 from hepjax.flows.conditioners import MADE, CouplingMLP
 
 Array = jax.Array
-KINDS = ("rqs", "affine", "maf")
+FlowKind = Literal["rqs", "affine", "maf"]
+KINDS = typing.get_args(FlowKind)
 
 
 @dataclasses.dataclass(frozen=True)
 class FlowConfig:
     """The ``flow:`` config section: architecture of :func:`make_flow`."""
 
-    kind: str = param("rqs", choices=KINDS, doc="rqs/affine coupling or masked autoregressive (maf)")
+    kind: FlowKind = param("rqs", doc="rqs/affine coupling or masked autoregressive (maf)")
     layers: int = param(8, ge=1, doc="number of coupling / autoregressive layers")
     hidden: tuple[int, ...] = param((128, 128), doc="conditioner hidden widths")
     num_bins: int = param(8, ge=2, doc="spline bins")

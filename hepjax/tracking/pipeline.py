@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from typing import Literal
 
 import jax
 import numpy as np
@@ -47,9 +48,8 @@ class GraphConfig:
     margin: float = param(1.1, ge=1.0, doc="widening factor applied to every derived cut")
     skip: int = param(1, ge=1, le=2, doc="largest layer difference of an edge (2 adds skip-one edges)")
     n_buckets: int = param(6, ge=1, doc="padding bucket sizes (one train-step compilation each)")
-    train_labels: str = param(
+    train_labels: Literal["all", "target"] = param(
         "all",
-        choices=("all", "target"),
         doc="edges the classifier learns as true: every true segment, or only those of target particles "
         "(pT > pt_min, >= target_min_hits hits); purity and edge_auc always use every true segment",
     )

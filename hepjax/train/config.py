@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Literal
 
 from hepjax.config.schema import param
 
@@ -13,9 +14,9 @@ class TrainConfig:
 
     steps: int = param(1000, ge=1, doc="number of optimiser steps")
     batch_size: int = param(256, ge=1, doc="global batch size; must divide by the device count")
-    optimizer: str = param("adamw", choices=("adam", "adamw", "sgd"))
+    optimizer: Literal["adam", "adamw", "sgd"] = param("adamw")
     learning_rate: float = param(1e-3, gt=0.0, le=10.0)
-    schedule: str = param("cosine", choices=("constant", "cosine"))
+    schedule: Literal["constant", "cosine"] = param("cosine")
     warmup_steps: int = param(0, ge=0)
     weight_decay: float = param(0.0, ge=0.0)
     grad_clip: float = param(0.0, ge=0.0, doc="global-norm clip; 0 disables")
