@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import pkgutil
 from pathlib import Path
 
 from hepjax.config import ConfigError, RunConfig, experiment_module, load_config
 from hepjax.config.loader import CONFIG_DIR, read_yaml
-from hepjax.runinfo import write_metrics, write_run_info
+from hepjax.data.cache import digest
+from hepjax.runinfo import move_aside, write_metrics, write_run_info, write_state
+
+log = logging.getLogger(__name__)
 
 
 def list_experiments() -> list[str]:
@@ -65,13 +69,38 @@ def run_config(cfg: RunConfig, argv: list[str] | None = None) -> Path:
 
     workdir = Path(cfg.output_dir)
     primary = jax.process_index() == 0
-    check_resumable(workdir, cfg.to_dict())
+    config = cfg.to_dict()
+    if primary and _fresh_start(config):
+        moved = move_aside(workdir)  # the earlier run's checkpoints and results: kept, out of the way
+        if moved is not None:
+            log.warning("train.resume=false: the previous run in %s was moved to %s", workdir, moved)
+    check_resumable(workdir, config)
+    fingerprint = config_fingerprint(config)
     if primary:
-        write_run_info(workdir, cfg.to_dict(), cfg.seed, argv)
-    metrics = experiment_module(cfg.experiment).run(cfg, workdir)
+        write_run_info(workdir, config, cfg.seed, argv)
+        write_state(workdir, "running", fingerprint=fingerprint)
+    try:
+        metrics = experiment_module(cfg.experiment).run(cfg, workdir)
+    except BaseException as err:
+        if primary:
+            write_state(workdir, "failed", fingerprint=fingerprint, reason=f"{type(err).__name__}: {err}"[:500])
+        raise
     if primary:
         write_metrics(workdir, metrics or {})
+        write_state(workdir, "finished", fingerprint=fingerprint)
     return workdir
+
+
+def _fresh_start(config: dict) -> bool:
+    """Every trainer of the run has ``resume: false``."""
+    flags = [v for k, v in _flatten(config).items() if k.rsplit(".", 1)[-1] == "resume"]
+    return bool(flags) and all(v is False for v in flags)
+
+
+def config_fingerprint(config: dict) -> str:
+    """sha256 of the config without the keys a resumed run may change (:data:`RESUMABLE_CHANGES`)."""
+    flat = {k: v for k, v in _flatten(config).items() if k.rsplit(".", 1)[-1] not in RESUMABLE_CHANGES}
+    return digest(flat)
 
 
 def run(config: str | Path, overrides: list[str] | None = None) -> Path:

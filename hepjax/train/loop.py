@@ -37,10 +37,12 @@ import jax.numpy as jnp
 import optax
 from tqdm.auto import tqdm
 
+from hepjax.config.schema import ConfigError
+from hepjax.runinfo import move_aside
 from hepjax.train.checkpoint import Checkpointer
 from hepjax.train.config import TrainConfig
 from hepjax.train.data import BatchSource
-from hepjax.train.metrics_log import MetricsLog
+from hepjax.train.metrics_log import MetricsLog, read_metrics
 from hepjax.train.optim import make_optimizer
 from hepjax.train.parallel import check_batch_size, make_mesh, replicate, replicated, shard_batch
 from hepjax.train.state import LossFn, TrainState, init_state, make_train_step, step_key
@@ -49,6 +51,10 @@ log = logging.getLogger(__name__)
 
 # callback(step_done, state, metrics): host-side hook after each step (metrics on device).
 Callback = Callable[[int, TrainState, dict], None]
+
+
+#: What :func:`fit` writes into its ``workdir`` (moved aside together on a fresh start).
+TRAINER_OUTPUTS = ("checkpoints", "metrics.jsonl", "loss.png")
 
 
 class NonFiniteError(FloatingPointError):
@@ -99,8 +105,14 @@ def fit(
       callbacks: host hooks called after every step.
       mesh: device mesh (default: all devices on a ``data`` axis).
 
+    With ``cfg.resume`` false, an earlier run's ``checkpoints/``, ``metrics.jsonl`` and ``loss.png`` in
+    ``workdir`` are first moved into ``workdir/previous/<time>/`` (nothing is deleted). Resuming a run
+    that already reached ``cfg.steps`` trains nothing and returns the first run's history and
+    compilation count, so re-running a finished run reports the same training figures.
+
     Raises:
       NonFiniteError: on a NaN/Inf loss or gradient; the last good checkpoint is kept.
+      ConfigError: the checkpoint was trained for more than ``cfg.steps`` steps.
       ValueError: batch size not divisible by the device count, or inconsistent with ``data``.
     """
     workdir = Path(workdir)
@@ -113,11 +125,23 @@ def fit(
 
     # Copy first: the step donates its input state, which must never be the caller's arrays.
     state = replicate(jax.tree.map(jnp.array, init_state(params, optimizer, key)), mesh)
+    if not cfg.resume:
+        moved = move_aside(workdir, TRAINER_OUTPUTS)  # a fresh start never mixes with an older run's steps
+        if moved is not None:
+            log.warning("train.resume=false: the previous checkpoints and training log were moved to %s", moved)
     ckpt = Checkpointer(workdir / "checkpoints", keep=cfg.keep_checkpoints, every=cfg.checkpoint_every)
-    resumed_from = None
+    resumed_from, previous_compilations = None, None
     if cfg.resume and ckpt.latest_step() is not None:
         state, meta = ckpt.restore(state)
         resumed_from = int(state.step)
+        if resumed_from > cfg.steps:
+            ckpt.close()
+            raise ConfigError(
+                f"{ckpt.directory} holds a model trained for {resumed_from} steps, more than train.steps = "
+                f"{cfg.steps}; evaluating it would mislabel it. Set train.steps >= {resumed_from}, a fresh "
+                "output_dir, or train.resume=false (the old run is then moved aside, not deleted)"
+            )
+        previous_compilations = meta.get("compilations")
         log.info("resumed from step %d (%s)", resumed_from, meta.get("data_position"))
 
     step_fn = jit_train_step(loss_fn, optimizer, mesh)
@@ -129,8 +153,17 @@ def fit(
     bar = tqdm(total=cfg.steps, initial=start, disable=not interactive, unit="step", dynamic_ncols=True)
     t_last, n_last, t_print = time.perf_counter(), start, 0.0
 
+    def n_compiled() -> int:
+        return step_fn._cache_size() if hasattr(step_fn, "_cache_size") else -1
+
     def meta_for(step: int) -> dict:
-        return {"step": step, "data_position": data.position(step), "batch_size": cfg.batch_size}
+        # compilations so far: a later re-run of the finished run reports the training's own count
+        return {
+            "step": step,
+            "data_position": data.position(step),
+            "batch_size": cfg.batch_size,
+            "compilations": n_compiled(),
+        }
 
     try:
         for step in range(start, cfg.steps):
@@ -167,6 +200,10 @@ def fit(
             bar.update(1)
             if ckpt.should_save(done):
                 ckpt.save(state, meta_for(done))
+        compilations = n_compiled()
+        if start >= cfg.steps:  # already trained to cfg.steps: nothing ran, the figures are the first run's
+            history = [r for r in read_metrics(workdir / "metrics.jsonl") if r.get("step", 0) <= cfg.steps]
+            compilations = previous_compilations if previous_compilations is not None else compilations
         ckpt.save(state, meta_for(int(jax.device_get(state.step))), force=True)
     finally:
         bar.close()
@@ -176,5 +213,4 @@ def fit(
         from hepjax.plotting import plot_training_curves
 
         plot_training_curves(workdir / "metrics.jsonl", workdir / "loss.png", keys=plot_keys)
-    compilations = step_fn._cache_size() if hasattr(step_fn, "_cache_size") else -1
     return FitResult(state, history, resumed_from, compilations)
