@@ -45,7 +45,7 @@ import numpy as np
 import optax
 from tqdm.auto import tqdm
 
-from hepjax.config import ConfigError, RunConfig, param, section
+from hepjax.config import ConfigError, CrossFieldError, RunConfig, param, section
 from hepjax.data import Particles, qcd_settings
 from hepjax.decorrelation import (
     adversary_nll,
@@ -103,6 +103,11 @@ class DataConfig:
     test_fraction: float = param(0.4, gt=0.0, lt=1.0)
     workers: int = param(2, ge=1, doc="Pythia processes (only if a sample is not cached)")
 
+    def validate(self):
+        for lo, hi in (("jet_pt_min", "jet_pt_max"), ("qcd_pthat_min", "qcd_pthat_max"), ("mass_min", "mass_max")):
+            if not getattr(self, lo) < getattr(self, hi):
+                raise CrossFieldError((lo, hi), f"the window must satisfy {lo} < {hi}")
+
 
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
@@ -149,8 +154,6 @@ def _check(cfg: RunConfig) -> None:
         lams = getattr(c.scan, f"lambdas_{m}")
         if m in c.scan.methods and (not lams or min(lams) <= 0):
             raise ConfigError(f"{src}: scan.lambdas_{m} = {list(lams)} must be a non-empty list of values > 0")
-    if not c.data.mass_max > c.data.mass_min:
-        raise ConfigError(f"{src}: data.mass_max must be > data.mass_min")
     if c.model.kind == "edgeconv" and not c.model.k < c.data.max_constituents:
         raise ConfigError(f"{src}: model.k = {c.model.k} must be < data.max_constituents = {c.data.max_constituents}")
 

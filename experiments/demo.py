@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from hepjax.config import param, section
+from hepjax.config import CrossFieldError, param, section
 from hepjax.data import Particles, qcd_settings
 from hepjax.decorrelation.metrics import rejection
 from hepjax.detector import cms_like, smear
@@ -40,6 +40,12 @@ class DataConfig:
     max_constituents: int = param(48, ge=4)
     test_fraction: float = param(0.3, gt=0.0, lt=1.0)
     workers: int = param(2, ge=1, doc="Pythia processes")
+
+    def validate(self):
+        if not self.jet_pt_min < self.jet_pt_max:
+            raise CrossFieldError(
+                ("jet_pt_min", "jet_pt_max"), "the jet pT window must satisfy jet_pt_min < jet_pt_max"
+            )
 
 
 @dataclasses.dataclass(frozen=True)
