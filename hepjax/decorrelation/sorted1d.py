@@ -193,7 +193,7 @@ def orders(x: jax.Array, y: jax.Array) -> Orders:
     """All sort orders the sorted path needs, for ``[N]`` arrays ``x`` and ``y``.
 
     On CPU the integer orders come from NumPy through :func:`jax.pure_callback` (XLA:CPU's
-    comparator sort is ~10x slower than NumPy's vectorised sort of packed 64-bit keys); on
+    comparator sort is much slower than NumPy's vectorised sort of packed 64-bit keys); on
     other backends from ``lax.sort``. Both give the same orders.
     """
     x, y = lax.stop_gradient(x), lax.stop_gradient(y)
@@ -225,7 +225,7 @@ def _block_cumsum(v: jax.Array) -> jax.Array:
     """Inclusive prefix sums along axis 1 of ``[n_blocks, block, c]``.
 
     ``lax.associative_scan`` rather than ``jnp.cumsum``: XLA:CPU lowers the latter to a
-    ``reduce_window`` that measured 5-10x slower here at 2**18 rows.
+    ``reduce_window``, which is slower here (docs/defaults.md).
     """
     return lax.associative_scan(jnp.add, v, axis=1)
 

@@ -15,13 +15,13 @@ below ``threshold`` (default 2 MeV, between the two) are set to zero. The gap be
 noise's upper edge and the smallest deposit matters: a flow smooths the cliff at the top of the
 uniform noise, and with ``noise = threshold = 3.7 MeV`` (no gap) that smoothed mass landed above
 the threshold as spurious low-energy hits far from the axis, making showers too wide and too
-dense (fast-sim AUC 0.839 -> 0.702 with the gap). Generation inverts the dequantisation exactly:
+dense (the measured effect: docs/defaults.md). Generation inverts the dequantisation exactly:
 per layer, the largest normalised voxels are kept and scaled so that they sum to flow 1's layer
 energy while each stays ``>= threshold`` (:func:`threshold_layer`), the rest are set to zero.
 
 Symmetry: photons enter on the axis, so the showers' distribution is invariant under the 20
 rotations/reflections of the angular bins (:func:`~hepjax.fastsim.geometry.symmetry_permutations`).
-With ``caloflow.augment`` flow 2 trains on every batch turned by a random one of them (20x the
+With ``caloflow.augment`` flow 2 trains on every batch turned by a random one of them (20 times the
 showers it would otherwise see; without it, flow 2 overtrains), and its standardisation uses the
 symmetrised statistics.
 
@@ -48,8 +48,7 @@ from hepjax.runtime import HostRuntime
 from hepjax.train import TrainConfig
 
 #: CPU runtime of the fast simulation (declared by its experiment and bench area): XLA's own fusion
-#: emitters instead of YNNPACK. Measured on 2 cores for the 8-layer RQS flow at dim 368: sampling
-#: 4.5k -> 7.2k showers/s (batch 1000), value+grad 312 -> 274 ms (batch 512).
+#: emitters instead of YNNPACK, faster for the RQS flow at dim 368 (measured: docs/defaults.md).
 CPU_RUNTIME = HostRuntime(library_fusions="none")
 
 U_SCALE = 1.5  # u_0 = total deposited / (U_SCALE * incident); response ~ 0.97 +- few %

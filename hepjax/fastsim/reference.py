@@ -1,7 +1,7 @@
 """Reference showers of the EM cascade, cached on disk.
 
-The cascade costs ~1 s per 1–2 TeV of incident energy on one CPU core, so a training set of
-10k+ showers is minutes; it is simulated once and cached under
+The cascade is slow (its cost grows with the incident energy; docs/defaults.md), so a training set
+is simulated once and cached under
 ``$HEPJAX_CACHE_DIR/showers/`` (default ``~/.cache/hepjax``) as an ``.npz`` + ``.json`` pair,
 written atomically and checksummed with :mod:`hepjax.data.cache`. The key hashes everything
 that determines the showers: count, seed, energy range, calorimeter config and

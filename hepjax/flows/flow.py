@@ -11,8 +11,8 @@
 
 Architecture: ``layers`` coupling layers (``distrax.SplitCoupling`` on alternating halves: a
 masked coupling whose mask is half the event, read and written as contiguous slices, which on CPU
-is ~1.6x faster to train and ~2x faster to sample than ``distrax.MaskedCoupling``'s gather and
-scatter of the full event; ``kind="rqs"``: rational-quadratic splines,
+is faster to train and to sample than ``distrax.MaskedCoupling``'s gather and scatter of the full
+event (docs/defaults.md); ``kind="rqs"``: rational-quadratic splines,
 ``"affine"``: RealNVP affine) in pairs that transform both halves, with a fixed random
 permutation between pairs (every coordinate is transformed ``layers / 2`` times), or masked
 autoregressive layers (``kind="maf"``, spline transformer). The base density is a standard
