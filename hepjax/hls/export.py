@@ -67,9 +67,16 @@ def _run_dir(checkpoint: str | Path) -> Path:
         raise FileNotFoundError(f"{p}: no such run folder")
     run = p.parent if p.name == "checkpoints" else p
     if not (run / SPEC_FILE).is_file():
-        raise FileNotFoundError(
-            f"{run / SPEC_FILE} not found: export needs a run written by a hepjax trigger experiment"
-        )
+        inside = sorted(d for d in run.iterdir() if (d / SPEC_FILE).is_file()) if run.is_dir() else []
+        if len(inside) == 1:  # a run whose one exportable model sits in a sub-folder
+            run = inside[0]
+        elif inside:
+            names = ", ".join(str(d) for d in inside)
+            raise FileNotFoundError(f"{run} holds {len(inside)} exportable models ({names}); pass one of them")
+        else:
+            raise FileNotFoundError(
+                f"{run / SPEC_FILE} not found: export needs a run written by a hepjax trigger experiment"
+            )
     if not (run / "checkpoints").is_dir():
         raise FileNotFoundError(f"{run / 'checkpoints'} not found")
     return run
@@ -153,6 +160,9 @@ def export_model(
 
     if io_type not in ("parallel", "stream"):
         raise ValueError(f"io_type must be 'parallel' or 'stream', got {io_type!r}")
+    known = hls4ml.backends.get_available_backends()
+    if backend.lower() not in known:
+        raise ValueError(f"unknown hls4ml backend {backend!r}; hls4ml {hls4ml.__version__} has: {', '.join(known)}")
     if reuse_factor < 1:
         raise ValueError(f"reuse_factor must be >= 1, got {reuse_factor}")
     x_val = np.asarray(x_val, np.float32)

@@ -88,3 +88,32 @@ def test_export_errors(tmp_path):
     (tmp_path / "run").mkdir()
     with pytest.raises(FileNotFoundError, match="hls_export.json"):
         export_checkpoint(tmp_path / "run", tmp_path / "out")
+
+
+def test_export_finds_the_models_inside_a_run_and_checks_the_backend(tmp_path):
+    model = TriggerMLP((4, 2), output_activation="softmax")
+    x = np.random.default_rng(0).normal(size=(16, 3)).astype(np.float32)
+    params = model.init(jax.random.PRNGKey(0), x[:1])["params"]
+    cfg = TrainConfig(steps=2, batch_size=8, progress=False, checkpoint_every=0)
+    y = np.zeros(16, np.int32)
+    for name in ("ae", "vae"):  # the layout of an l1_anomaly run: one model per sub-folder
+        sub = tmp_path / "run" / name
+        fit(
+            lambda p, b, k: (jnp.sum(p["dense_0"]["kernel"] ** 2), {}),
+            params,
+            ArrayDataset({"x": x, "y": y}, 8),
+            cfg,
+            workdir=sub,
+            key=jax.random.PRNGKey(1),
+            plot_keys=(),
+        )
+        save_export_spec(sub, model, (3,), x)
+    with pytest.raises(FileNotFoundError, match=r"holds 2 exportable models \(.*run/ae, .*run/vae\); pass one"):
+        export_checkpoint(tmp_path / "run", tmp_path / "out")
+    with pytest.raises(ValueError, match=r"unknown hls4ml backend 'Quartus9'; hls4ml .* has: .*quartus"):
+        export_checkpoint(tmp_path / "run" / "ae", tmp_path / "out", backend="Quartus9")
+    import shutil
+
+    shutil.rmtree(tmp_path / "run" / "vae")
+    rep = export_checkpoint(tmp_path / "run", tmp_path / "prj")  # the one model left is found
+    assert rep["checkpoint"]["run"].endswith("run/ae") and rep["agreement"]["n_inputs"] == 16
