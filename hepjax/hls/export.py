@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from hepjax.errors import CheckpointError
+
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
 SPEC_FILE = "hls_export.json"
@@ -64,14 +66,12 @@ def save_export_spec(
 def _run_dir(checkpoint: str | Path) -> Path:
     p = Path(checkpoint)
     if not p.exists():
-        raise FileNotFoundError(f"{p}: no such run folder")
+        raise CheckpointError(f"{p}: no such run folder")
     run = p.parent if p.name == "checkpoints" else p
     if not (run / SPEC_FILE).is_file():
-        raise FileNotFoundError(
-            f"{run / SPEC_FILE} not found: export needs a run written by a hepjax trigger experiment"
-        )
+        raise CheckpointError(f"{run / SPEC_FILE} not found: export needs a run written by a hepjax trigger experiment")
     if not (run / "checkpoints").is_dir():
-        raise FileNotFoundError(f"{run / 'checkpoints'} not found")
+        raise CheckpointError(f"{run / 'checkpoints'} not found")
     return run
 
 

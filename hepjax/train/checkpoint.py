@@ -9,6 +9,7 @@ from typing import Any
 import jax
 import orbax.checkpoint as ocp
 
+from hepjax.errors import CheckpointError
 from hepjax.train.state import TrainState
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ class Checkpointer:
         """Restore into the structure, dtypes and shardings of ``target``."""
         step = self.latest_step() if step is None else step
         if step is None:
-            raise FileNotFoundError(f"no checkpoint in {self.directory}")
+            raise CheckpointError(f"no checkpoint in {self.directory}")
         abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, target)
         out = self.manager.restore(
             step,
@@ -74,7 +75,7 @@ def load_params(directory: str | Path, target: Any = None, step: int | None = No
     mngr = ocp.CheckpointManager(Path(directory).absolute())
     step = mngr.latest_step() if step is None else step
     if step is None:
-        raise FileNotFoundError(f"no checkpoint in {directory}")
+        raise CheckpointError(f"no checkpoint in {directory}")
     out = mngr.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(), meta=ocp.args.JsonRestore()))
     state = out["state"]
     params = state["params"] if isinstance(state, dict) else state[1]
