@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.hepjax-installed
 
 export KERAS_BACKEND := jax
 
-.PHONY: demo test test-slow bench install clean
+.PHONY: demo test test-slow lint bench install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow -q
+
+## ruff: lint and formatting check (the formatter itself: ruff format .)
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 ## quick benchmarks of every area (installs the peers of the `bench` extra)
 bench: $(STAMP)

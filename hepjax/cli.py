@@ -202,7 +202,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # argparse fills a nargs="*" positional only once: overrides after an option (run demo -v train.steps=3)
+    # come back unrecognised, and are overrides all the same.
+    args, rest = parser.parse_known_args(argv)
+    if rest and getattr(args, "command", None) == "run" and not any(a.startswith("-") for a in rest):
+        args.overrides = [*args.overrides, *rest]
+    elif rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     verbose = getattr(args, "verbose", False)
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
