@@ -33,6 +33,11 @@ lint: $(STAMP)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow -q
 
+## ruff: lint and formatting check (the formatter itself: ruff format .)
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
 ## quick benchmarks of every area (installs the peers of the `bench` extra)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[test,bench]"

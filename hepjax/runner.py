@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-import pkgutil
 from pathlib import Path
 
 from hepjax.config import ConfigError, RunConfig, experiment_module, load_config
-from hepjax.config.loader import CONFIG_DIR, read_yaml
+from hepjax.config.loader import read_yaml, shipped_configs, shipped_studies
 from hepjax.data.cache import digest
 from hepjax.runinfo import move_aside, write_metrics, write_run_info, write_state
 
@@ -15,13 +14,13 @@ log = logging.getLogger(__name__)
 
 
 def list_experiments() -> list[str]:
-    import experiments
+    """Names of the shipped studies (``experiment: NAME`` in a config)."""
+    return shipped_studies()
 
-    return sorted(m.name for m in pkgutil.iter_modules(experiments.__path__) if not m.name.startswith("_"))
 
-
-def list_configs() -> list[Path]:
-    return sorted(CONFIG_DIR.glob("*.yaml"))
+def list_configs() -> list:
+    """The shipped configs (paths, or Traversables inside an installed wheel), sorted by name."""
+    return shipped_configs()
 
 
 # Keys a resumed run may change: how long to train and how to log, not what is trained on or how.
@@ -104,5 +103,5 @@ def config_fingerprint(config: dict) -> str:
 
 
 def run(config: str | Path, overrides: list[str] | None = None) -> Path:
-    """Load ``config`` (a path or a name in ``configs/``) with ``overrides`` and run it."""
+    """Load ``config`` (a path or a config name, see :mod:`hepjax.config.loader`) with ``overrides`` and run it."""
     return run_config(load_config(config, overrides))

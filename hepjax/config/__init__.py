@@ -7,6 +7,8 @@ from hepjax.config.loader import (
     load_config,
     parse_override,
     resolve_config_path,
+    shipped_configs,
+    shipped_studies,
 )
 from hepjax.config.schema import ConfigError, CrossFieldError, build, param, section, to_dict
 
@@ -22,5 +24,7 @@ __all__ = [
     "parse_override",
     "resolve_config_path",
     "section",
+    "shipped_configs",
+    "shipped_studies",
     "to_dict",
 ]

@@ -2,7 +2,7 @@
 
 A config file names its experiment and gives that experiment's sections::
 
-    experiment: demo          # module experiments/demo.py
+    experiment: demo          # a shipped study (hepjax.studies.demo), or an import path: mypkg.mystudy
     seed: 0
     output_dir: results/demo  # optional, default results/<config name>
     data: {n_events: 2000}
@@ -10,12 +10,34 @@ A config file names its experiment and gives that experiment's sections::
 
 The experiment module defines ``Config`` (a frozen dataclass of its sections) and
 ``run(config: RunConfig, workdir: Path) -> dict``.
+
+Where things are found
+----------------------
+``hepjax run CONFIG`` looks for CONFIG, in this order:
+
+1. the path as given (``configs/demo.yaml``, ``../my.yaml``);
+2. ``configs/CONFIG.yaml`` (or ``configs/CONFIG``) under the current directory;
+3. the configs shipped with hepjax (:func:`shipped_configs`).
+
+The error for a config found nowhere lists the places searched.
+
+``experiment: NAME`` is a shipped study if one has that name (:func:`shipped_studies`), else an
+importable module: a study of your own package (``mypkg.mystudy``) runs through the same runner.
+
+The shipped studies and configs live at the top of the repository (``experiments/``, ``configs/``);
+an installed wheel carries them as ``hepjax.studies`` and ``hepjax/configs/`` (see ``pyproject.toml``),
+so no generic top-level ``experiments`` package lands in site-packages. Run from a source checkout
+(``hepjax`` imported from ``<repo>/hepjax``), the checkout's own ``experiments`` and ``configs/`` are
+used, so that the code being edited is the code that runs.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import importlib
+import importlib.resources
+import importlib.util
+import pkgutil
 import re
 from pathlib import Path
 from typing import Any
@@ -23,8 +45,6 @@ from typing import Any
 import yaml
 
 from hepjax.config.schema import ConfigError, build, param, to_dict
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class _Loader(yaml.SafeLoader):
@@ -42,7 +62,63 @@ def read_yaml(text: str):
     return yaml.load(text, Loader=_Loader)
 
 
-CONFIG_DIR = REPO_ROOT / "configs"
+def yaml_error_line(err: yaml.YAMLError) -> str:
+    """One line with the line, column (1-based) and cause of a YAML syntax error."""
+    mark = getattr(err, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+    context = getattr(err, "context", None)
+    return f"{where}{problem}" + (f" ({context})" if context else "")
+
+
+def _source_checkout() -> Path | None:
+    """The repository root when ``hepjax`` is imported from a source checkout, else None (a wheel)."""
+    import hepjax
+
+    root = Path(hepjax.__file__).resolve().parents[1]
+    if (root / "pyproject.toml").is_file() and (root / "experiments" / "__init__.py").is_file():
+        return root
+    return None
+
+
+def studies_package() -> str:
+    """The package holding the shipped studies: ``experiments`` in a source checkout, else ``hepjax.studies``.
+
+    The checkout's ``experiments`` is used only when it is importable from that same checkout, so another
+    ``experiments`` package on ``sys.path`` (the user's own) is never mistaken for the shipped studies.
+    """
+    root = _source_checkout()
+    if root is not None:
+        spec = importlib.util.find_spec("experiments")
+        locations = (spec.submodule_search_locations or []) if spec else []
+        if any(Path(p).resolve() == root / "experiments" for p in locations):
+            return "experiments"
+    return "hepjax.studies"
+
+
+def shipped_studies() -> list[str]:
+    """Names of the studies shipped with hepjax (``demo``, ``tracking``, ...), sorted."""
+    pkg = importlib.import_module(studies_package())
+    return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_"))
+
+
+def shipped_config_dir():
+    """The folder of shipped configs: ``<checkout>/configs``, or ``hepjax/configs`` in an installed wheel.
+
+    Returns a :class:`pathlib.Path` or an :class:`importlib.resources.abc.Traversable`.
+    """
+    root = _source_checkout()
+    if root is not None and (root / "configs").is_dir():
+        return root / "configs"
+    return importlib.resources.files("hepjax").joinpath("configs")
+
+
+def shipped_configs() -> list:
+    """The shipped ``*.yaml`` configs (paths or Traversables with ``.name`` and ``.read_text()``), by name."""
+    folder = shipped_config_dir()
+    if not folder.is_dir():
+        return []
+    return sorted((p for p in folder.iterdir() if p.name.endswith(".yaml") and p.is_file()), key=lambda p: p.name)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,15 +140,34 @@ class RunConfig:
         }
 
 
-def resolve_config_path(name_or_path: str | Path) -> Path:
-    """A path to an existing YAML file, or a bare name looked up in ``configs/``."""
-    p = Path(name_or_path)
+def resolve_config_path(name_or_path: str | Path):
+    """Find a config: the path as given, then ``./configs/``, then the shipped configs (module docstring).
+
+    Returns a :class:`pathlib.Path`, or a Traversable for a config inside an installed wheel.
+
+    Raises:
+      ConfigError: found nowhere; the message lists every place searched.
+    """
+    text = str(name_or_path)
+    p = Path(text)
     if p.is_file():
         return p
-    for cand in (CONFIG_DIR / f"{name_or_path}.yaml", CONFIG_DIR / str(name_or_path)):
+    names = [text] if text.endswith((".yaml", ".yml")) else [f"{text}.yaml", text]
+    searched = [str(p)]
+    local = Path("configs")
+    for name in names:
+        cand = local / name
+        searched.append(str(cand))
         if cand.is_file():
             return cand
-    raise ConfigError(f"{name_or_path}: config file not found (looked in . and {CONFIG_DIR})")
+    shipped = shipped_config_dir()
+    for name in names:
+        # a name with a folder in it (configs/demo.yaml) is looked up by its file name among the shipped ones
+        cand = shipped.joinpath(Path(name).name)
+        searched.append(f"{cand} (shipped)")
+        if cand.is_file():
+            return cand
+    raise ConfigError(f"{text}: config file not found (searched: {', '.join(dict.fromkeys(searched))})")
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
@@ -86,7 +181,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     try:
         value = read_yaml(raw) if raw.strip() else ""
     except yaml.YAMLError as err:
-        raise ConfigError(f"override {text!r}: value is not valid YAML ({err})") from None
+        raise ConfigError(f"override {text!r}: value is not valid YAML ({yaml_error_line(err)})") from None
     return parts, value
 
 
@@ -107,16 +202,43 @@ def apply_overrides(data: dict, overrides: list[str], source: str) -> dict:
     return data
 
 
-def experiment_module(name: str):
-    """Import ``experiments.<name>``; it must define ``Config`` and ``run``."""
+_MODULE_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+def _import(module: str):
+    """Import ``module``; None if it (or a package on its path) does not exist."""
     try:
-        mod = importlib.import_module(f"experiments.{name}")
+        return importlib.import_module(module)
     except ModuleNotFoundError as err:
-        if err.name in (f"experiments.{name}", "experiments"):
-            raise ConfigError(f"unknown experiment {name!r} (see `hepjax list`)") from None
-        raise
+        parts = module.split(".")
+        if err.name in {".".join(parts[: i + 1]) for i in range(len(parts))}:
+            return None
+        raise  # the module exists but imports something missing: a broken study, keep the traceback
+
+
+def experiment_module(name: str):
+    """The study module that ``experiment: name`` means; it must define ``Config`` and ``run``.
+
+    ``name`` is a shipped study (``demo``) or an import path (``mystudy``, ``mypkg.mystudy``) of a module
+    on ``sys.path``.
+
+    Raises:
+      ConfigError: ``name`` is not a module path, no such module exists, or it lacks ``Config``/``run``.
+    """
+    if not isinstance(name, str) or not _MODULE_PATH.match(name):
+        raise ConfigError(f"experiment {name!r} must be a study name (demo) or a module path (mypkg.mystudy)")
+    mod = None
+    if "." not in name:
+        mod = _import(f"{studies_package()}.{name}")
+    if mod is None:
+        mod = _import(name)
+    if mod is None:
+        raise ConfigError(
+            f"unknown experiment {name!r}: no shipped study of that name (see `hepjax list`) and no importable "
+            f"module {name!r} (is its package on PYTHONPATH?)"
+        )
     if not hasattr(mod, "Config") or not hasattr(mod, "run"):
-        raise ConfigError(f"experiments/{name}.py must define Config and run(config, workdir)")
+        raise ConfigError(f"experiment {name!r} ({mod.__file__}) must define Config and run(config, workdir)")
     return mod
 
 
@@ -132,19 +254,19 @@ def load_config(name_or_path: str | Path, overrides: list[str] | None = None) ->
     try:
         raw = read_yaml(path.read_text())
     except yaml.YAMLError as err:
-        raise ConfigError(f"{source}: not valid YAML ({err})") from None
+        raise ConfigError(f"{source}: not valid YAML: {yaml_error_line(err)}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: top level must be a mapping")
     raw = apply_overrides(raw, list(overrides or []), source)
     header = build(_Header, {k: raw.pop(k) for k in ("experiment", "seed", "output_dir") if k in raw}, source=source)
     mod = experiment_module(header.experiment)
     sections = build(mod.Config, raw, source=source)
-    out = header.output_dir or str(Path("results") / path.stem)
+    out = header.output_dir or str(Path("results") / Path(path.name).stem)
     return RunConfig(header.experiment, header.seed, out, source, sections)
 
 
 @dataclasses.dataclass(frozen=True)
 class _Header:
-    experiment: str = param(dataclasses.MISSING, doc="module name under experiments/")
+    experiment: str = param(dataclasses.MISSING, doc="a shipped study (demo) or a module path (mypkg.mystudy)")
     seed: int = param(0, ge=0, doc="master seed; every random stream derives from it")
     output_dir: str = param("", doc="results folder (default results/<config name>)")

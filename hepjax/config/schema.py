@@ -21,9 +21,7 @@ import types
 import typing
 from typing import Any, Literal, Union
 
-
-class ConfigError(ValueError):
-    """A configuration value is unknown, mistyped or out of range; the message names key and file."""
+from hepjax.errors import ConfigError  # re-exported: hepjax.config.ConfigError is this class
 
 
 class CrossFieldError(Exception):

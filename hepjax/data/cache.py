@@ -32,12 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
+from hepjax.errors import CacheError  # re-exported: hepjax.data.cache.CacheError is this class
+
 #: Bump when the stored layout or the generation recipe changes (invalidates old files).
 FORMAT_VERSION = 1
-
-
-class CacheError(RuntimeError):
-    """A cache file exists but is unreadable, truncated or fails its checksum."""
 
 
 def default_cache_dir() -> Path:

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from hepjax.errors import CheckpointError
+
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
 SPEC_FILE = "hls_export.json"
@@ -64,7 +66,7 @@ def save_export_spec(
 def _run_dir(checkpoint: str | Path) -> Path:
     p = Path(checkpoint)
     if not p.exists():
-        raise FileNotFoundError(f"{p}: no such run folder")
+        raise CheckpointError(f"{p}: no such run folder")
     run = p.parent if p.name == "checkpoints" else p
     if not (run / SPEC_FILE).is_file():
         inside = sorted(d for d in run.iterdir() if (d / SPEC_FILE).is_file()) if run.is_dir() else []
@@ -72,13 +74,13 @@ def _run_dir(checkpoint: str | Path) -> Path:
             run = inside[0]
         elif inside:
             names = ", ".join(str(d) for d in inside)
-            raise FileNotFoundError(f"{run} holds {len(inside)} exportable models ({names}); pass one of them")
+            raise CheckpointError(f"{run} holds {len(inside)} exportable models ({names}); pass one of them")
         else:
-            raise FileNotFoundError(
+            raise CheckpointError(
                 f"{run / SPEC_FILE} not found: export needs a run written by a hepjax trigger experiment"
             )
     if not (run / "checkpoints").is_dir():
-        raise FileNotFoundError(f"{run / 'checkpoints'} not found")
+        raise CheckpointError(f"{run / 'checkpoints'} not found")
     return run
 
 

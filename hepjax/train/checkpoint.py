@@ -9,13 +9,10 @@ from typing import Any
 import jax
 import orbax.checkpoint as ocp
 
+from hepjax.errors import CheckpointError
 from hepjax.train.state import TrainState
 
 log = logging.getLogger(__name__)
-
-
-class CheckpointError(RuntimeError):
-    """Checkpoints exist in a run folder but none of them loads."""
 
 
 def _one_line(err: BaseException, limit: int = 200) -> str:
@@ -60,12 +57,11 @@ class Checkpointer:
 
         Without ``step``, the newest checkpoint that loads: one that fails (a truncated or corrupted
         file) is reported in one warning line naming its step and folder, and the next older one is
-        tried. Raises :class:`CheckpointError` when none loads, :class:`FileNotFoundError` when
-        there is none.
+        tried. Raises :class:`~hepjax.errors.CheckpointError` when none loads or there is none.
         """
         steps = sorted(self.manager.all_steps(), reverse=True) if step is None else [step]
         if not steps:
-            raise FileNotFoundError(f"no checkpoint in {self.directory}")
+            raise CheckpointError(f"no checkpoint in {self.directory}")
         abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, target)
         failures = []
         for s in steps:
@@ -103,7 +99,7 @@ def load_params(directory: str | Path, target: Any = None, step: int | None = No
     mngr = ocp.CheckpointManager(Path(directory).absolute())
     step = mngr.latest_step() if step is None else step
     if step is None:
-        raise FileNotFoundError(f"no checkpoint in {directory}")
+        raise CheckpointError(f"no checkpoint in {directory}")
     out = mngr.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(), meta=ocp.args.JsonRestore()))
     state = out["state"]
     params = state["params"] if isinstance(state, dict) else state[1]
