@@ -4,7 +4,7 @@ Jets: anti-kT R = 0.8 on final-state particles of ``qcd_dijet`` (pT-hat 300-600 
 jets), ``boosted_w``, ``boosted_z`` and ``boosted_top``; labels from
 :func:`hepjax.data.match_jets_to_partons` (q = |pdg| 1-5, g = 21, W = 24, Z = 23, t = 6), classes
 balanced by down-sampling. Inputs: the 16 substructure features of
-:mod:`hepjax.hls.jet_features`, standardised on the training jets (the standardisation is part of
+:mod:`hepjax.trigger.jet_features`, standardised on the training jets (the standardisation is part of
 the read-out, before the firmware). Model: 16 -> 64-32-32-5 (ReLU, softmax).
 
 Three models: float; the float model post-training-quantized at ``ap_fixed<16,6>`` (hls4ml
@@ -90,7 +90,7 @@ class Config:
 def make_jets(cfg: DataCfg, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Features ``[n, 16]`` and labels ``[n]`` (index into :data:`CLASSES`), class-balanced."""
     from hepjax.data import cluster_jets, generate, match_jets_to_partons, qcd_settings
-    from hepjax.hls.jet_features import jet_features
+    from hepjax.trigger.jet_features import jet_features
 
     label_of = {**{q: 0 for q in (1, 2, 3, 4, 5)}, 21: 1, 24: 2, 23: 3, 6: 4}
     feats, labels = [], []

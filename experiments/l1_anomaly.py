@@ -1,7 +1,7 @@
 """L1 anomaly-detection trigger (AXOL1TL / ADC2021 style): QAT autoencoder and VAE, exported bit-exactly.
 
 Events: Pythia 8 -> CMS-like smearing (:func:`hepjax.detector.smear`, exact cuts) -> 57-number
-L1 summaries (:mod:`hepjax.hls.l1_inputs`). Background: an SM mix of ``w_lnu``, ``qcd_dijet``,
+L1 summaries (:mod:`hepjax.trigger.l1_inputs`). Background: an SM mix of ``w_lnu``, ``qcd_dijet``,
 ``z_ll`` and ``ttbar`` (event counts from ``data.background``); signals: ``scalar_4l``,
 ``leptoquark``, ``charged_higgs``, ``h_tautau``. The network sees log(1 + pT) and eta, phi,
 standardised on the training background (read-out preprocessing, before the firmware).
@@ -108,7 +108,7 @@ class VAE(nn.Module):
 def make_events(cfg: DataCfg, seed: int) -> dict[str, np.ndarray]:
     """57-feature summaries per process name."""
     from hepjax.data import generate
-    from hepjax.hls.l1_inputs import smeared_summary
+    from hepjax.trigger.l1_inputs import smeared_summary
 
     counts = dict(zip(("w_lnu", "qcd_dijet", "z_ll", "ttbar"), cfg.background))
     counts.update({s: cfg.n_signal for s in SIGNALS})
@@ -156,9 +156,9 @@ def _networks(m: ModelCfg, source: str = "") -> list[tuple[str, int, str]]:
 
 def run(cfg, workdir: Path) -> dict:
     from hepjax.hls.export import export_model, save_export_spec
-    from hepjax.hls.l1_inputs import preprocess
     from hepjax.hls.layer_config import check_layer_names, dense_names
     from hepjax.hls.models import TriggerMLP, qat_types
+    from hepjax.trigger.l1_inputs import preprocess
 
     c: Config = cfg.sections
     workdir = Path(workdir)
@@ -252,7 +252,7 @@ def run(cfg, workdir: Path) -> dict:
             (d,),
             x_te,
             params_path=fw_path,
-            note=f"L1 anomaly {kind}: inputs preprocessed by hepjax.hls.l1_inputs.preprocess and {workdir / 'standardisation.json'}",
+            note=f"L1 anomaly {kind}: inputs preprocessed by hepjax.trigger.l1_inputs.preprocess and {workdir / 'standardisation.json'}",
         )
         metrics[f"compilations_{kind}"] = res.compilations
         fn = jax.jit(lambda v, a, fw_model=fw_model: fw_model.apply(v, a))

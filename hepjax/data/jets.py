@@ -18,6 +18,8 @@ from typing import NamedTuple
 import awkward as ak
 import numpy as np
 
+from hepjax.kinematics import delta_r, to_cartesian, to_cylindrical
+
 from .particles import DTYPES, FIELDS, Particles
 
 ALGORITHMS = ("antikt", "kt", "cambridge")
@@ -117,11 +119,8 @@ def cluster_jets(
     m = arr["mask"]
     counts = m.sum(1)
     pt, eta, phi, mass = (arr[f][m].astype(np.float64) for f in ("pt", "eta", "phi", "mass"))
-    pz = pt * np.sinh(eta)
-    vectors = ak.unflatten(
-        ak.zip({"px": pt * np.cos(phi), "py": pt * np.sin(phi), "pz": pz, "E": np.sqrt(mass**2 + pt**2 + pz**2)}),
-        counts,
-    )
+    cpx, cpy, cpz, ce = to_cartesian(pt, eta, phi, mass)
+    vectors = ak.unflatten(ak.zip({"px": cpx, "py": cpy, "pz": cpz, "E": ce}), counts)
     import fastjet as fj  # prints the FastJet banner (its authors ask that it be kept) on first use
 
     jetdef = fj.JetDefinition(getattr(fj, f"{algorithm}_algorithm"), float(R))
@@ -134,12 +133,9 @@ def cluster_jets(
 
     (ev, jj), _ = _scatter(jets.px)
     px, py, pzj, e = (np.asarray(ak.flatten(getattr(jets, c)), np.float64) for c in ("px", "py", "pz", "E"))
-    jpt = np.hypot(px, py)
     out = {k: np.zeros((n, max_jets), np.float32) for k in ("pt", "eta", "phi", "mass")}
-    out["pt"][ev, jj] = jpt
-    out["eta"][ev, jj] = np.arcsinh(pzj / np.maximum(jpt, 1e-12))
-    out["phi"][ev, jj] = np.arctan2(py, px)
-    out["mass"][ev, jj] = np.sqrt(np.maximum(e**2 - px**2 - py**2 - pzj**2, 0.0))
+    for k, v in zip(("pt", "eta", "phi", "mass"), to_cylindrical(px, py, pzj, e), strict=True):
+        out[k][ev, jj] = v
     ncons = np.zeros((n, max_jets), np.int32)
     ncons[ev, jj] = np.asarray(ak.flatten(ak.num(cidx, axis=2)))
     mask = np.zeros((n, max_jets), bool)
@@ -162,12 +158,6 @@ def cluster_jets(
             fields[f] = a
         constituents = Particles(**fields)
     return Jets(constituents=constituents, mask=mask, n_constituents=ncons, **out)
-
-
-def delta_r(eta1, phi1, eta2, phi2):
-    """ΔR = sqrt(Δη² + Δφ²) with Δφ wrapped into [-π, π] (broadcasting, NumPy)."""
-    dphi = np.mod(np.asarray(phi1) - np.asarray(phi2) + np.pi, 2 * np.pi) - np.pi
-    return np.hypot(np.asarray(eta1) - np.asarray(eta2), dphi)
 
 
 def match_jets_to_partons(jets: Jets, partons: Particles, *, dr: float = 0.8, prefer_resonances: bool = True):

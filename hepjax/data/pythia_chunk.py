@@ -12,6 +12,8 @@ import time
 import awkward as ak
 import numpy as np
 
+from hepjax.kinematics import to_cylindrical
+
 from .processes import COMMON, process_settings
 from .sample import COLLECTIONS, FLAT_FIELDS
 
@@ -50,9 +52,8 @@ def _charges(pythia, pdg: np.ndarray, cache: dict) -> np.ndarray:
 
 
 def _kinematics(px, py, pz):
-    pt = np.hypot(px, py)
-    eta = np.arcsinh(pz / np.maximum(pt, 1e-12))
-    return pt, eta, np.arctan2(py, px)
+    pt, eta, phi, _ = to_cylindrical(px, py, pz, np.zeros_like(px))  # the mass slot is unused
+    return pt, eta, phi
 
 
 def _batch_to_flat(batch, pythia, charge_cache: dict) -> dict:

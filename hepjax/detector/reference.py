@@ -22,6 +22,7 @@ from hepjax.detector.species import (
     PHOTON,
     species_numpy,
 )
+from hepjax.kinematics import wrap_phi
 
 
 def _sigmoid(x):
@@ -114,7 +115,7 @@ def smear_numpy(
     }
     scale = 1 + sig_pt * noise.curvature
     trk_pt = p.pt / np.abs(scale)
-    trk_phi = np.mod(p.phi + sig["phi"] * noise.phi + math.pi, 2 * math.pi) - math.pi
+    trk_phi = wrap_phi(p.phi + sig["phi"] * noise.phi)
     trk_eta = np.arcsinh(np.sinh(p.eta) + sig["cot_theta"] * noise.cot_theta)
     c, s = np.cos(p.phi), np.sin(p.phi)
     d0_true = p.vy * c - p.vx * s
@@ -142,7 +143,7 @@ def smear_numpy(
     neutral = (sp == PHOTON) | (sp == NEUTRAL_HADRON)
     pt = np.where(charged, trk_pt, np.where(neutral, p_n / np.cosh(p.eta), 0)).astype(f)
     eta = np.where(charged, trk_eta, p.eta)
-    phi = np.where(charged, trk_phi, np.mod(p.phi + math.pi, 2 * math.pi) - math.pi)
+    phi = np.where(charged, trk_phi, wrap_phi(p.phi))
     e_out = np.where(charged, np.sqrt(p.mass**2 + (trk_pt * np.cosh(trk_eta)) ** 2), np.where(pt > 0, e_n, 0))
     w_ph = calo["ecal"][1] * _step(ecal_e - P["ecal.e_min"], P["ecal.e_min_width"], hard, t)
     w_nh = calo["hcal"][1] * _step(hcal_e - P["hcal.e_min"], P["hcal.e_min_width"], hard, t)

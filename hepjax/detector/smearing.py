@@ -28,7 +28,6 @@ field and index.
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import jax
@@ -54,6 +53,7 @@ from hepjax.detector.species import (
     species,
     validate_particles,
 )
+from hepjax.kinematics import wrap_phi
 
 #: Truncation of the Gaussian noise, in σ (keeps every draw finite; removes 6e-7 of the tails).
 NOISE_CLIP = 5.0
@@ -144,7 +144,7 @@ def impact_parameters(particles: Particles) -> tuple[jax.Array, jax.Array]:
 
 
 def _wrap(phi: jax.Array) -> jax.Array:
-    return jnp.mod(phi + math.pi, 2 * math.pi) - math.pi
+    return wrap_phi(jnp.asarray(phi))  # always jnp, also for host inputs outside jit
 
 
 def smear(

@@ -23,6 +23,7 @@ from hepjax.detector.species import (
     NEUTRAL_HADRON,
     PHOTON,
 )
+from hepjax.kinematics import delta_phi
 from hepjax.plotting import figure, label, savefig
 
 PULL_RANGE = 5.0
@@ -48,7 +49,7 @@ def pulls(particles: Particles, reco: Reco) -> dict[str, np.ndarray]:
             * pt
             / np.where(r.sigma_pt_rel > 0, r.sigma_pt_rel, 1)
         )[trk],
-        "phi": (np.mod(r.phi - p.phi + np.pi, 2 * np.pi) - np.pi)[trk] / r.sigma_phi[trk],
+        "phi": delta_phi(r.phi, p.phi)[trk] / r.sigma_phi[trk],
         "cot_theta": (np.sinh(r.eta.astype(np.float64)) - np.sinh(p.eta.astype(np.float64)))[trk]
         / r.sigma_cot_theta[trk],
         "d0": (r.d0 - d0)[trk] / r.sigma_d0[trk],

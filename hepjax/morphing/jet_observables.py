@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from hepjax import kinematics as kin
 from hepjax.data import Jets
 
 OBSERVABLES = ("log_pt", "mass_over_pt", "n_constituents", "girth", "ptd")
@@ -21,12 +22,9 @@ def leading_jet_observables(jets: Jets, *, seed: int) -> np.ndarray:
     has = jets.mask[:, 0]
     pt, eta, phi, mass = (np.asarray(a)[has, 0] for a in (jets.pt, jets.eta, jets.phi, jets.mass))
     c = jets.constituents
-    cpt = np.where(c.mask[has, 0], c.pt[has, 0], 0.0)
-    deta = c.eta[has, 0] - eta[:, None]
-    dphi = np.mod(c.phi[has, 0] - phi[:, None] + np.pi, 2 * np.pi) - np.pi
-    dr = np.hypot(deta, dphi)
-    girth = np.sum(cpt * dr, axis=1) / pt
-    ptd = np.sqrt(np.sum(cpt**2, axis=1)) / np.maximum(np.sum(cpt, axis=1), 1e-9)
+    cpt, ceta, cphi, cmask = (a[has, 0] for a in (c.pt, c.eta, c.phi, c.mask))
+    girth = kin.girth(cpt, ceta, cphi, cmask, axis=(eta, phi), pt_jet=pt)  # around the clustered jet axis
+    ptd = kin.ptd(cpt, cmask)
     nconst = np.asarray(jets.n_constituents)[has, 0].astype(np.float64)
     nconst = nconst + np.random.default_rng(seed).uniform(0.0, 1.0, nconst.shape)
     return np.stack([np.log(pt), mass / pt, nconst, girth, ptd], axis=1).astype(np.float32)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from hepjax import kinematics as kin
+
 #: Columns of :func:`constituent_features` holding (5 Δη, 5 Δφ) to the jet axis: kNN coordinates.
 ETA_PHI = slice(1, 3)
 #: Number of per-constituent features.
@@ -32,15 +34,12 @@ def constituent_features(reco) -> tuple[jax.Array, jax.Array, jax.Array]:
       constituents, so all three are smooth in the detector parameters when ``weight`` is.
     """
     w = reco.weight
-    px, py = reco.pt * jnp.cos(reco.phi), reco.pt * jnp.sin(reco.phi)
-    pz = reco.pt * jnp.sinh(reco.eta)
-    tot = [jnp.sum(w * v, -1) for v in (px, py, pz, reco.energy)]
-    jet_pt = jnp.sqrt(tot[0] ** 2 + tot[1] ** 2 + 1e-6)
-    jet_eta = jnp.arcsinh(tot[2] / jet_pt)
-    jet_phi = jnp.arctan2(tot[1], tot[0])
-    jet_m = jnp.sqrt(jnp.maximum(tot[3] ** 2 - tot[0] ** 2 - tot[1] ** 2 - tot[2] ** 2, 1e-6))
+    px, py, pz, _ = kin.to_cartesian(reco.pt, reco.eta, reco.phi, 0.0)
+    tot = kin.sum_cartesian(px, py, pz, reco.energy, w)
+    # eps regularises pT and m so that gradients stay finite for (nearly) empty or massless jets
+    jet_pt, jet_eta, jet_phi, jet_m = kin.to_cylindrical(*tot, eps=1e-6)
     deta = reco.eta - jet_eta[..., None]
-    dphi = jnp.mod(reco.phi - jet_phi[..., None] + jnp.pi, 2 * jnp.pi) - jnp.pi
+    dphi = kin.delta_phi(reco.phi, jet_phi[..., None])
     frac = jnp.maximum(reco.pt, 1e-3) / jet_pt[..., None]
     feats = jnp.stack(
         [

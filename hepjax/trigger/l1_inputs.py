@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from hepjax import kinematics as kin
 from hepjax.data.particles import Particles
 
 N_EGAMMA, N_MUON, N_JET = 4, 4, 10
@@ -44,7 +45,7 @@ def event_summary(
     m = np.asarray(reco.mask, bool)
     pt, eta, phi = (np.asarray(getattr(reco, f), np.float64) for f in ("pt", "eta", "phi"))
     apdg = np.abs(np.asarray(reco.pdg))
-    px, py = (np.where(m, pt * f(phi), 0.0).sum(1) for f in (np.cos, np.sin))
+    px, py, _, _ = kin.sum_cartesian(*kin.to_cartesian(pt, eta, phi, np.zeros_like(pt)), m)
     met_pt = np.hypot(px, py)
     met_phi = np.where(met_pt > 0, np.arctan2(-py, -px), 0.0)  # no direction for an empty event
     met = np.stack([met_pt, np.zeros_like(px), met_phi], -1)[:, None, :]

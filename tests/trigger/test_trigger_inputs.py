@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from hepjax.data.particles import empty
-from hepjax.hls.jet_features import FEATURE_NAMES, jet_features
-from hepjax.hls.l1_inputs import N_FEATURES, event_summary, preprocess
+from hepjax.trigger.jet_features import FEATURE_NAMES, jet_features
+from hepjax.trigger.l1_inputs import N_FEATURES, event_summary, preprocess
 
 
 def _jets(prongs_list, n_const=12, seed=0):
