@@ -53,14 +53,11 @@ from hepjax.decorrelation import (
     gradient_reversal,
     init_adversary,
     inverse_jsd,
-    jensen_shannon,
     lambda_schedule,
     mode_loss,
-    rejection,
-    weighted_quantile,
 )
 from hepjax.detector import cms_like, smear
-from hepjax.evaluation import roc_auc
+from hepjax.evaluation import jensen_shannon, rejection_at_efficiency, roc_auc, weighted_quantile
 from hepjax.plotting import figure, label, savefig
 from hepjax.tagging import (
     ETA_PHI,
@@ -316,7 +313,7 @@ def random_cut_inv_jsd(m_bkg: np.ndarray, eps_b: float, edges: np.ndarray, draws
 def evaluate(scores: np.ndarray, labels: np.ndarray, mass: np.ndarray, edges: np.ndarray) -> dict:
     """R50, 1/JSD, AUC and ε_B at ε_S = 50% on held-out jets."""
     sig = labels > 0.5
-    r50 = rejection(scores[sig], scores[~sig], eff=0.5)
+    r50 = rejection_at_efficiency(scores, labels, eff=0.5)
     ijsd = inverse_jsd(scores[sig], scores[~sig], mass[~sig], edges=edges, eff=0.5)
     return {
         "r50": _finite(r50),

@@ -22,9 +22,8 @@ import optax
 
 from hepjax.config import CrossFieldError, param, section
 from hepjax.data import Particles, qcd_settings
-from hepjax.decorrelation.metrics import rejection
 from hepjax.detector import cms_like, smear
-from hepjax.evaluation import roc_auc, roc_curve
+from hepjax.evaluation import rejection_at_efficiency, roc_auc, roc_curve
 from hepjax.plotting import figure, label, savefig
 from hepjax.tagging import DeepSets, constituent_features, jet_constituents, jet_inputs
 from hepjax.train import ArrayDataset, TrainConfig, fit, split
@@ -155,8 +154,7 @@ def run(cfg, workdir: Path) -> dict:
     scores, labels = np.asarray(jax.nn.sigmoid(logits)), test["label"]
     auc = roc_auc(scores, labels)
     eps_b, eps_s = roc_curve(scores, labels)  # (false, true) positive rates
-    sig = labels > 0.5
-    r50 = rejection(scores[sig], scores[~sig], eff=0.5)
+    r50 = rejection_at_efficiency(scores, labels, eff=0.5)
 
     # Sensitivity: d(loss)/d(log p) for every detector parameter (soft smearing, fixed key).
     grads = jax.jit(jax.grad(lambda d: soft_loss(params, d, test, k_eval)[0]))(det)

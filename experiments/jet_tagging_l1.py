@@ -31,6 +31,7 @@ import numpy as np
 import optax
 
 from hepjax.config import param, section
+from hepjax.evaluation import roc_curve
 from hepjax.hls.layer_config import LayerQat
 from hepjax.train import ArrayDataset, TrainConfig, fit, make_optimizer
 
@@ -263,12 +264,8 @@ def _plot(models, trained, x, y, workdir: Path) -> None:
     for (name, model), ls in zip(models.items(), ("-", "--")):
         p = np.asarray(jax.jit(model.apply)({"params": trained[name]}, x))
         for k, cls in enumerate(CLASSES):
-            s = p[:, k]
-            order = np.argsort(-s)
-            t = y[order] == k
-            tpr = np.cumsum(t) / max(t.sum(), 1)
-            fpr = np.cumsum(~t) / max((~t).sum(), 1)
-            ax.plot(tpr, np.maximum(fpr, 1e-4), ls, label=f"{cls} ({name})")
+            fpr, tpr = roc_curve(p[:, k], y == k)
+            ax.plot(tpr[1:], np.maximum(fpr[1:], 1e-4), ls, label=f"{cls} ({name})")
     ax.set_yscale("log")
     ax.set_xlabel("signal efficiency")
     ax.set_ylabel("background efficiency")

@@ -36,6 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from hepjax.config import param, section
+from hepjax.evaluation import roc_auc, roc_curve, tpr_at_fpr
 from hepjax.hls.layer_config import LayerQat
 from hepjax.train import ArrayDataset, TrainConfig, fit
 
@@ -120,23 +121,17 @@ def make_events(cfg: DataCfg, seed: int) -> dict[str, np.ndarray]:
 
 
 def roc(bg: np.ndarray, sig: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """FPR, TPR (threshold scan, higher score = more anomalous) and AUC (Mann-Whitney, ties halved)."""
+    """FPR, TPR (threshold scan, higher score = more anomalous) and AUC (exact; tied scores form one step)."""
     s = np.concatenate([bg, sig])
     y = np.concatenate([np.zeros(len(bg)), np.ones(len(sig))])
-    order = np.argsort(-s, kind="stable")
-    tpr = np.concatenate([[0], np.cumsum(y[order]) / len(sig)])
-    fpr = np.concatenate([[0], np.cumsum(1 - y[order]) / len(bg)])
-    from scipy.stats import rankdata
-
-    r = rankdata(s)
-    auc = (r[len(bg) :].sum() - len(sig) * (len(sig) + 1) / 2) / (len(bg) * len(sig))
-    return fpr, tpr, float(auc)
+    fpr, tpr = roc_curve(s, y)
+    return fpr, tpr, roc_auc(s, y)
 
 
 def tpr_at(bg: np.ndarray, sig: np.ndarray, fpr: float) -> float:
-    """Signal efficiency at the score threshold that passes a fraction ``fpr`` of the background."""
-    thr = np.quantile(bg, 1.0 - fpr, method="higher")
-    return float(np.mean(sig > thr))
+    """Signal efficiency of the loosest cut passing at most a fraction ``fpr`` of the background."""
+    y = np.concatenate([np.zeros(len(bg)), np.ones(len(sig))])
+    return tpr_at_fpr(np.concatenate([bg, sig]), y, fpr).value
 
 
 def _networks(m: ModelCfg, source: str = "") -> list[tuple[str, int, str]]:

@@ -1,4 +1,5 @@
-"""Mass decorrelation: distance correlation (DisCo), moment decorrelation (MoDe), adversaries, metrics."""
+"""Mass decorrelation: distance correlation (DisCo), moment decorrelation (MoDe), adversaries and the
+1/JSD sculpting metric (R50, JSD and quantiles: :mod:`hepjax.evaluation`)."""
 
 from hepjax.decorrelation.adversarial import (
     adversary_mixture,
@@ -17,13 +18,7 @@ from hepjax.decorrelation.distance import (
     sorted_sums,
     tiled_sums,
 )
-from hepjax.decorrelation.metrics import (
-    cut_at_signal_efficiency,
-    inverse_jsd,
-    jensen_shannon,
-    rejection,
-    weighted_quantile,
-)
+from hepjax.decorrelation.metrics import inverse_jsd
 from hepjax.decorrelation.mode import efficiency_vs_mass, mode_loss
 
 __all__ = [
@@ -32,7 +27,6 @@ __all__ = [
     "adversary_nll",
     "correlation_from_sums",
     "covariances",
-    "cut_at_signal_efficiency",
     "dense_sums",
     "distance_correlation",
     "distance_correlation_u",
@@ -40,11 +34,8 @@ __all__ = [
     "gradient_reversal",
     "init_adversary",
     "inverse_jsd",
-    "jensen_shannon",
     "lambda_schedule",
     "mode_loss",
-    "rejection",
     "sorted_sums",
     "tiled_sums",
-    "weighted_quantile",
 ]

@@ -1,5 +1,4 @@
-"""Classifier two-sample test (CaloChallenge, arXiv:2410.21611; Lopez-Paz & Oquab 2017), ROC AUC and
-separation power.
+"""Classifier two-sample test (CaloChallenge, arXiv:2410.21611; Lopez-Paz & Oquab 2017).
 
 A small Flax MLP is trained through :func:`hepjax.train.fit` to tell sample A from sample B; its
 ROC AUC on held-out events measures how different the samples are (0.5: indistinguishable,
@@ -23,71 +22,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from hepjax.evaluation.roc import roc_auc
 from hepjax.train import ArrayDataset, Standardizer, TrainConfig, fit
-
-
-def roc_auc(scores: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None) -> float:
-    """Area under the ROC curve: P(score_pos > score_neg) + P(tie) / 2, optionally event-weighted.
-
-    Args:
-      scores: ``[n]`` classifier outputs (any monotone scale).
-      labels: ``[n]`` 0/1 (or bool); 1 is the positive class.
-      weights: ``[n]`` non-negative event weights (default 1).
-    """
-    s = np.asarray(scores, np.float64).ravel()
-    y = np.asarray(labels).ravel().astype(bool)
-    w = np.ones_like(s) if weights is None else np.asarray(weights, np.float64).ravel()
-    if not (s.shape == y.shape == w.shape):
-        raise ValueError(f"scores, labels and weights must have the same length: {s.shape}, {y.shape}, {w.shape}")
-    if not np.all(np.isfinite(s)):
-        raise ValueError("scores contain NaN/Inf")
-    if np.any(w < 0):
-        raise ValueError("weights must be non-negative")
-    w_pos, w_neg = np.sum(w[y]), np.sum(w[~y])
-    if w_pos <= 0 or w_neg <= 0:
-        raise ValueError("roc_auc needs both classes with positive total weight")
-    order = np.argsort(s, kind="mergesort")
-    s, y, w = s[order], y[order], w[order]
-    uniq, start = np.unique(s, return_index=True)
-    neg_per = np.add.reduceat(np.where(y, 0.0, w), start)
-    pos_per = np.add.reduceat(np.where(y, w, 0.0), start)
-    neg_below = np.cumsum(neg_per) - neg_per
-    return float(np.sum(pos_per * (neg_below + 0.5 * neg_per)) / (w_pos * w_neg))
-
-
-def roc_curve(
-    scores: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """False- and true-positive rates ``(fpr, tpr)`` for every threshold, from (0, 0) to (1, 1)."""
-    s = np.asarray(scores, np.float64).ravel()
-    y = np.asarray(labels).ravel().astype(bool)
-    w = np.ones_like(s) if weights is None else np.asarray(weights, np.float64).ravel()
-    order = np.argsort(-s, kind="mergesort")
-    tp = np.concatenate([[0.0], np.cumsum(np.where(y[order], w[order], 0.0))])
-    fp = np.concatenate([[0.0], np.cumsum(np.where(y[order], 0.0, w[order]))])
-    return fp / fp[-1], tp / tp[-1]
-
-
-def separation_power(a: np.ndarray, b: np.ndarray, bins: int | np.ndarray = 30) -> float:
-    """CaloChallenge separation power ``1/2 sum_i (p_i - q_i)^2 / (p_i + q_i)`` of two samples.
-
-    ``a``, ``b``: 1-D samples histogrammed on common ``bins`` (edges, or a count spanning the
-    1st–99th percentiles of both). 0: identical histograms, 1: disjoint.
-    """
-    a, b = np.asarray(a, np.float64).ravel(), np.asarray(b, np.float64).ravel()
-    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-    if a.size == 0 or b.size == 0:
-        raise ValueError("separation_power needs two non-empty samples")
-    if np.isscalar(bins):
-        both = np.concatenate([a, b])
-        lo, hi = np.percentile(both, [1, 99])
-        if hi <= lo:
-            lo, hi = both.min(), both.max() + 1e-12
-        bins = np.linspace(lo, hi, int(bins) + 1)
-    p = np.histogram(np.clip(a, bins[0], bins[-1]), bins)[0] / a.size
-    q = np.histogram(np.clip(b, bins[0], bins[-1]), bins)[0] / b.size
-    both = p + q
-    return float(0.5 * np.sum(np.where(both > 0, (p - q) ** 2 / np.where(both > 0, both, 1.0), 0.0)))
 
 
 class MLPClassifier(nn.Module):

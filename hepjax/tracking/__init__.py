@@ -25,8 +25,6 @@ from hepjax.tracking.metrics import (
     binned_efficiency,
     edge_metrics,
     match_tracks,
-    roc_auc,
-    roc_curve,
     summarize_tracks,
     track_metrics,
 )
@@ -80,8 +78,6 @@ __all__ = [
     "make_predict_fn",
     "match_tracks",
     "pad_graph",
-    "roc_auc",
-    "roc_curve",
     "score_graphs",
     "segment_particle_hits",
     "simulate_events",

@@ -7,7 +7,8 @@ Edges (classifier):
     fewer hits can never become a track; its lone segments are reported apart, in
     ``edge_efficiency_all_segments`` (every true segment of a particle with pT > ``pt_min``);
   * purity = selected true edges (any particle) / selected edges;
-  * ROC AUC over all edges (true = same particle, consecutive hits), by the Mann-Whitney statistic.
+  * ROC AUC over all edges (true = same particle, consecutive hits), exact with ties halved
+    (:func:`hepjax.evaluation.roc_auc`).
 
 Tracks (candidates from :func:`hepjax.tracking.track_building.build_tracks`):
   * a candidate *matches* a particle when it holds >= 50% of the particle's hits and >= 50% of the
@@ -24,35 +25,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from hepjax.evaluation import roc_auc
+
 
 def _ratio(a, b):
     return float(a) / float(b) if b else float("nan")
 
 
-def roc_auc(scores: np.ndarray, y: np.ndarray) -> float:
-    """Area under the ROC curve = P(score of a random true edge > score of a random false edge),
-    ties counting one half (Mann-Whitney U / (n_pos n_neg))."""
-    scores, y = np.asarray(scores, np.float64), np.asarray(y) > 0.5
-    n_pos, n_neg = int(y.sum()), int((~y).sum())
-    if n_pos == 0 or n_neg == 0:
+def _auc_or_nan(scores: np.ndarray, y: np.ndarray) -> float:
+    """ROC AUC of ``y`` vs the rest, NaN (not an error) when one class is empty, like the other ratios."""
+    if y.all() or not y.any():
         return float("nan")
-    order = np.argsort(scores, kind="mergesort")
-    s = scores[order]
-    ranks = np.empty(s.size)
-    # average ranks over ties
-    _, start, counts = np.unique(s, return_index=True, return_counts=True)
-    avg = start + (counts + 1) / 2.0
-    ranks[order] = np.repeat(avg, counts)
-    u = ranks[y].sum() - n_pos * (n_pos + 1) / 2.0
-    return float(u / (n_pos * n_neg))
-
-
-def roc_curve(scores: np.ndarray, y: np.ndarray, n_points: int = 200) -> tuple[np.ndarray, np.ndarray]:
-    """(false-positive rate, true-positive rate) at ``n_points`` thresholds spanning [0, 1]."""
-    y = np.asarray(y) > 0.5
-    t = np.linspace(0.0, 1.0, n_points)
-    sel = np.asarray(scores)[None, :] > t[:, None]
-    return (sel & ~y).sum(1) / max((~y).sum(), 1), (sel & y).sum(1) / max(y.sum(), 1)
+    return roc_auc(scores, y)
 
 
 def edge_metrics(
@@ -81,8 +65,8 @@ def edge_metrics(
         "edge_efficiency": _ratio((sel & target).sum(), target.sum()),
         "edge_efficiency_all_segments": _ratio((sel & above).sum(), above.sum()),
         "edge_purity": _ratio((sel & y).sum(), sel.sum()),
-        "edge_auc": roc_auc(scores, y),
-        "edge_auc_target": roc_auc(scores, target),
+        "edge_auc": _auc_or_nan(scores, y),
+        "edge_auc_target": _auc_or_nan(scores, target),
     }
 
 

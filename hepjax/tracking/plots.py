@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 
 from hepjax.detector.tracker import Hits, TrackerGeometry
+from hepjax.evaluation import roc_curve
 from hepjax.plotting import figure, label, savefig
 from hepjax.tracking.graph import EventGraph
-from hepjax.tracking.metrics import binned_efficiency, roc_curve
+from hepjax.tracking.metrics import binned_efficiency
 
 
 def plot_roc(scores, y, auc: float, path: str | Path, *, threshold: float = 0.5) -> Path:

@@ -14,11 +14,10 @@ from hepjax.decorrelation import (
     gradient_reversal,
     init_adversary,
     inverse_jsd,
-    jensen_shannon,
     lambda_schedule,
     mode_loss,
-    rejection,
 )
+from hepjax.evaluation import jensen_shannon, rejection_at_efficiency
 
 
 def _toy(n, seed):
@@ -121,7 +120,8 @@ def test_r50_and_jsd():
     rng = np.random.default_rng(2)
     s_sig = rng.uniform(0.5, 1.0, 1000)  # cut at 0.75
     s_bkg = np.r_[np.full(900, 0.1), np.full(100, 0.9)]  # 10% of background above the cut
-    assert rejection(s_sig, s_bkg) == pytest.approx(10.0)
+    scores, labels = np.r_[s_sig, s_bkg], np.r_[np.ones(1000), np.zeros(1000)]
+    assert rejection_at_efficiency(scores, labels) == pytest.approx(10.0)
     p, q = np.array([1.0, 2.0, 3.0, 0.0]), np.array([0.5, 0.5, 1.0, 2.0])
     assert jensen_shannon(p, q) == pytest.approx(jensenshannon(p, q, base=2) ** 2, rel=1e-12)
     assert jensen_shannon(p, p) == 0.0

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hepjax.evaluation import roc_auc
 from hepjax.tracking import (
     binned_efficiency,
     build_graph,
@@ -13,7 +14,6 @@ from hepjax.tracking import (
     derive_cuts,
     edge_metrics,
     match_tracks,
-    roc_auc,
     summarize_tracks,
     track_metrics,
 )
