@@ -39,23 +39,13 @@ from hepjax.tracking.model import (
     make_predict_fn,
     weighted_bce,
 )
-from hepjax.tracking.padding import (
-    Bucket,
-    GraphBatches,
-    choose_bucket,
-    make_buckets,
-    pad_graph,
-    stack,
-)
 from hepjax.tracking.pipeline import EvalConfig, GraphConfig, evaluate, score_graphs
 from hepjax.tracking.track_building import build_tracks
 
 __all__ = [
     "BridgeCuts",
-    "Bucket",
     "EvalConfig",
     "EventGraph",
-    "GraphBatches",
     "GraphConfig",
     "ModelConfig",
     "SegmentCuts",
@@ -65,7 +55,6 @@ __all__ = [
     "build_graph",
     "build_tracks",
     "check_hits",
-    "choose_bucket",
     "construction_metrics",
     "derive_bridge_cuts",
     "derive_cuts",
@@ -75,17 +64,14 @@ __all__ = [
     "evaluate",
     "init_params",
     "load_or_simulate",
-    "make_buckets",
     "make_loss_fn",
     "make_predict_fn",
     "match_tracks",
-    "pad_graph",
     "roc_auc",
     "roc_curve",
     "score_graphs",
     "segment_particle_hits",
     "simulate_events",
-    "stack",
     "summarize_tracks",
     "target_segments",
     "track_metrics",
