@@ -2,7 +2,7 @@
 track building and TrackML-style metrics (issue 5).
 
 Chain: :func:`load_or_simulate` (Pythia + pileup -> tracker hits) -> :func:`build_graph` (cuts
-from :func:`derive_cuts`) -> padded buckets (:class:`GraphBatches`) -> :func:`make_loss_fn` trained
+from :func:`derive_cuts`) -> padded buckets (:class:`hepjax.nn.GraphBatches`) -> :func:`make_loss_fn` trained
 with :func:`hepjax.train.fit` -> :func:`build_tracks` (with :func:`bridge_gaps`, cuts from
 :func:`derive_bridge_cuts`) -> :func:`edge_metrics` / :func:`track_metrics`.
 Plots live in :mod:`hepjax.tracking.plots` (not imported here: matplotlib stays off this path).

@@ -49,6 +49,8 @@ def network(cfg_or_params: ModelConfig | dict, iterations: int | None = None) ->
     if isinstance(cfg_or_params, ModelConfig):
         c = cfg_or_params
         return InteractionNetwork(hidden=c.hidden, iterations=c.iterations, mlp_layers=c.mlp_layers)
+    if iterations is None:
+        raise ValueError("iterations is needed with a parameter tree (it has no shape of its own)")
     enc = cfg_or_params["params"]["node_enc"]
     n_dense = sum(1 for k in enc if k.startswith("Dense_"))
     hidden = int(enc["Dense_0"]["kernel"].shape[1])
