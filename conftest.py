@@ -9,4 +9,4 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 # Scripts the tests launch in subprocesses are not test modules (they read their arguments at import).
 collect_ignore_glob = ["tests/*/_*_run.py"]
 if importlib.util.find_spec("torch") is None:
-    collect_ignore_glob += ["hepjax/bench/peers/*", "hepjax/tracking/torch_peer.py"]
+    collect_ignore_glob += ["hepjax/bench/peers/*"]

@@ -30,12 +30,11 @@ import numpy as np
 
 from hepjax.config import param, section
 from hepjax.detector.tracker import TrackerGeometry
+from hepjax.nn.padding import GraphBatches, make_buckets
 from hepjax.tracking import (
-    GraphBatches,
     ModelConfig,
     init_params,
     load_or_simulate,
-    make_buckets,
     make_loss_fn,
     score_graphs,
 )

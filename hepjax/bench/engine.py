@@ -24,20 +24,16 @@ def _measure_jax(batch: int, n_devices: int | None, repeats: int) -> dict:
     import jax.numpy as jnp
     import optax
 
+    from hepjax.nn import MLP, fan_in_normal
     from hepjax.train import init_state, jit_train_step, make_mesh, replicate, shard_batch, step_key
 
+    mlp = MLP(SIZES[1:], kernel_init=fan_in_normal(2.0))  # ReLU hidden layers, He-normal weights
+
     def init(key):
-        keys = jax.random.split(key, len(SIZES) - 1)
-        return [
-            {"w": jax.random.normal(k, (a, b)) * np.sqrt(2.0 / a), "b": jnp.zeros(b)}
-            for k, a, b in zip(keys, SIZES[:-1], SIZES[1:])
-        ]
+        return mlp.init(key, jnp.zeros((1, SIZES[0]), jnp.float32))
 
     def loss_fn(params, b, key):
-        x = b["x"]
-        for layer in params[:-1]:
-            x = jax.nn.relu(x @ layer["w"] + layer["b"])
-        logits = x @ params[-1]["w"] + params[-1]["b"]
+        logits = mlp.apply(params, b["x"])
         return optax.softmax_cross_entropy_with_integer_labels(logits, b["y"]).mean(), {}
 
     devices = jax.devices() if n_devices is None else jax.devices()[:n_devices]

@@ -23,7 +23,7 @@ from typing import Any
 
 import jax
 
-_NOT_AREAS = {"harness"}
+_NOT_AREAS = {"harness", "peers"}
 
 
 def list_areas() -> list[str]:

@@ -6,7 +6,7 @@ tracker (cached after the first run). The interaction network trains through
 ``edge_purity``, ``edge_auc``, ``track_efficiency``, ``fake_rate``, ``duplicate_rate``, and
 ``infer_ms_per_event`` (padded graph, jitted).
 
-Peer: the same network (:mod:`hepjax.tracking.torch_peer`: same widths, iterations, LayerNorms,
+Peer: the same network (:mod:`hepjax.bench.peers.tracking_torch`: same widths, iterations, LayerNorms,
 Adam with the same learning rate, one graph per step, same initial weights) in PyTorch Geometric on
 the same graphs (unpadded, as PyG takes them): ``ratios.train_step_speedup = peer train-step time /
 hepjax train-step time`` and ``ratios.inference_speedup`` likewise (:func:`speed`).
@@ -28,17 +28,15 @@ import optax
 
 from hepjax.bench.harness import run_in_subprocess, time_call
 from hepjax.detector.tracker import TrackerGeometry
+from hepjax.nn.padding import GraphBatches, choose_bucket, make_buckets, pad_graph, stack
 from hepjax.runtime import HostRuntime
 from hepjax.tracking import (
-    GraphBatches,
     ModelConfig,
     init_params,
     load_or_simulate,
-    make_buckets,
     make_loss_fn,
 )
 from hepjax.tracking.model import CPU_RUNTIME
-from hepjax.tracking.padding import choose_bucket, pad_graph, stack
 from hepjax.tracking.pipeline import (
     EvalConfig,
     GraphConfig,
@@ -119,7 +117,7 @@ def peer_speed(graphs, buckets, params0, mcfg: ModelConfig, lr: float) -> dict:
     unpadded graphs, from the same initial weights; the better of 1 and all torch threads."""
     import torch
 
-    from hepjax.tracking import torch_peer
+    from hepjax.bench.peers import tracking_torch as torch_peer
 
     del buckets  # PyG takes graphs unpadded
     all_threads = torch.get_num_threads()

@@ -19,6 +19,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from hepjax.nn import MLP, fan_in_normal
+
 
 @jax.custom_vjp
 def gradient_reversal(x: jax.Array, lam: jax.Array) -> jax.Array:
@@ -43,24 +45,25 @@ def lambda_schedule(step: jax.Array, lam: float, ramp_steps: int) -> jax.Array:
     return lam * (2.0 / (1.0 + jnp.exp(-10.0 * p)) - 1.0)
 
 
+def adversary_network(n_components: int, hidden: int) -> MLP:
+    """The adversary's :class:`hepjax.nn.MLP`: ``-> hidden -> hidden -> 3 * n_components``, tanh, He-normal weights."""
+    return MLP((hidden, hidden, 3 * n_components), activation=jnp.tanh, kernel_init=fan_in_normal(2.0))
+
+
 def init_adversary(key: jax.Array, *, n_components: int = 5, hidden: int = 32, n_inputs: int = 1) -> dict[str, Any]:
-    """Parameters of an MLP ``[n_inputs] -> hidden -> hidden -> 3 * n_components`` (logits, means, log sigmas)."""
-    sizes = (n_inputs, hidden, hidden, 3 * n_components)
-    keys = jax.random.split(key, len(sizes) - 1)
-    layers = [
-        {"w": jax.random.normal(k, (a, b)) * jnp.sqrt(2.0 / a), "b": jnp.zeros(b)}
-        for k, a, b in zip(keys, sizes[:-1], sizes[1:])
-    ]
-    return {"layers": layers}
+    """Flax variables of the MLP ``[n_inputs] -> hidden -> hidden -> 3 * n_components`` (logits, means, log sigmas)."""
+    return adversary_network(n_components, hidden).init(key, jnp.zeros((1, n_inputs), jnp.float32))
 
 
 def adversary_mixture(params: dict, inputs: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
-    """Mixture ``(log_weights, means, sigmas)``, each ``[N, K]``, from inputs ``[N]`` or ``[N, d]``."""
+    """Mixture ``(log_weights, means, sigmas)``, each ``[N, K]``, from inputs ``[N]`` or ``[N, d]``.
+
+    The sizes are read from ``params`` (as made by :func:`init_adversary`).
+    """
     h = inputs[:, None] if inputs.ndim == 1 else inputs
-    layers = params["layers"]
-    for layer in layers[:-1]:
-        h = jnp.tanh(h @ layer["w"] + layer["b"])
-    out = h @ layers[-1]["w"] + layers[-1]["b"]
+    p = params["params"]
+    hidden = int(p["Dense_0"]["kernel"].shape[1])
+    out = adversary_network(int(p["Dense_2"]["kernel"].shape[1]) // 3, hidden).apply(params, h)
     logits, means, log_sig = jnp.split(out, 3, axis=-1)
     sig = jax.nn.softplus(log_sig) + 1e-3
     return jax.nn.log_softmax(logits, axis=-1), means, sig

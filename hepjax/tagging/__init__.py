@@ -2,7 +2,6 @@
 
 from hepjax.tagging.deepsets import DeepSets, apply_pfn, check_constituents, init_pfn
 from hepjax.tagging.edgeconv import (
-    EdgeConvBlock,
     EdgeConvTagger,
     batch_graph,
     knn_graph,
@@ -19,7 +18,6 @@ __all__ = [
     "ETA_PHI",
     "N_FEATURES",
     "DeepSets",
-    "EdgeConvBlock",
     "EdgeConvTagger",
     "apply_pfn",
     "batch_graph",

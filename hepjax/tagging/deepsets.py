@@ -21,10 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import chex
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+
+import hepjax.nn as nets
 
 
 def check_constituents(features: jax.Array, weights: jax.Array) -> None:
@@ -36,7 +37,7 @@ def check_constituents(features: jax.Array, weights: jax.Array) -> None:
 
 
 class DeepSets(nn.Module):
-    """``Phi``: per-constituent MLP; weighted sum over constituents; ``F``: MLP to one logit.
+    """The tagger: :class:`hepjax.nn.DeepSets` with one output, the logit.
 
     Attributes:
       phi: widths of Phi's layers (ReLU after each).
@@ -58,19 +59,10 @@ class DeepSets(nn.Module):
           jet: optional ``[B, J]`` jet-level inputs (already normalised to O(1)).
         """
         check_constituents(features, weights)
-        h = features
-        for i, width in enumerate(self.phi):
-            h = nn.relu(nn.Dense(width, name=f"phi_{i}")(h))
-        w = weights.astype(h.dtype)
-        # where(), not a product alone: a padding slot's features may be anything (even inf).
-        pooled = jnp.sum(jnp.where(w[..., None] != 0, h * w[..., None], 0.0), axis=1) * self.pool_scale
-        if jet is not None:
-            chex.assert_rank(jet, 2)
-            pooled = jnp.concatenate([pooled, jet.astype(pooled.dtype)], -1)
-        g = pooled
-        for i, width in enumerate(self.f):
-            g = nn.relu(nn.Dense(width, name=f"f_{i}")(g))
-        return nn.Dense(1, name="out")(g)[:, 0]
+        net = nets.DeepSets(
+            phi=tuple(self.phi), rho=tuple(self.f), out_features=1, pool_scale=self.pool_scale, name="net"
+        )
+        return net(features, weights, jet)[:, 0]
 
 
 def init_pfn(
@@ -86,10 +78,10 @@ def apply_pfn(params: dict, features: jax.Array, mask: jax.Array) -> jax.Array:
     The layer widths are read from ``params`` (as made by :func:`init_pfn`).
     """
     check_constituents(features, mask)
-    layers = params["params"]
+    net = params["params"]["net"]
 
-    def widths(prefix: str) -> tuple[int, ...]:
-        n = sum(1 for name in layers if name.startswith(prefix))
-        return tuple(int(layers[f"{prefix}{i}"]["kernel"].shape[1]) for i in range(n))
+    def widths(mlp: dict) -> tuple[int, ...]:
+        return tuple(int(mlp[f"Dense_{i}"]["kernel"].shape[1]) for i in range(len(mlp)))
 
-    return DeepSets(phi=widths("phi_"), f=widths("f_")).apply(params, features, mask.astype(bool))
+    f = widths(net["rho"])[:-1]  # rho's last Dense is the logit
+    return DeepSets(phi=widths(net["phi"]), f=f).apply(params, features, mask.astype(bool))

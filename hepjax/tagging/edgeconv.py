@@ -11,7 +11,8 @@ jet-level inputs and an MLP give one logit per jet.
 
 Static shapes under ``jit``: a batch of ``B`` jets with ``M`` constituent slots is one
 ``jraph.GraphsTuple`` of ``B * M`` nodes and ``B * M * k`` edges (``k`` per node, receivers sorted),
-built inside ``jit`` by :func:`knn_graph` and :func:`batch_graph`. Padding slots and the missing
+built inside ``jit`` by :func:`hepjax.nn.knn_graph` and :func:`hepjax.nn.batch_graph`
+(the block itself is :class:`hepjax.nn.EdgeConv`). Padding slots and the missing
 neighbours of jets with ``<= k`` real constituents are masked edges: they carry no message and
 do not count in the mean, so padding never changes a real jet's output. Unlike ParticleNet there
 is no batch normalisation (no mutable state: the model is a pure ``init/apply`` pair).
@@ -33,77 +34,9 @@ import jax
 import jax.numpy as jnp
 import jraph
 
+from hepjax.nn import MLP, EdgeConv, batch_graph, knn_graph
 
-def knn_graph(points: jax.Array, mask: jax.Array, k: int) -> tuple[jax.Array, jax.Array]:
-    """The ``k`` nearest real neighbours of every constituent (itself excluded).
-
-    Args:
-      points: ``[B, M, D]`` coordinates (e.g. 5 Δη, 5 Δφ to the jet axis, or learned features).
-      mask: ``[B, M]`` bool, True for real constituents.
-      k: neighbours per constituent, ``1 <= k < M`` (static).
-
-    Returns:
-      ``(neighbours [B, M, k] int32, valid [B, M, k] bool)``: indices within the jet, nearest
-      first; ``valid`` is False for a padding receiver or a missing neighbour (a jet with fewer
-      than ``k + 1`` real constituents).
-    """
-    b, m, _ = points.shape
-    if not 1 <= k < m:
-        raise ValueError(f"k must be in [1, M - 1] = [1, {m - 1}] for {m} constituent slots, got {k}")
-    chex.assert_shape(mask, (b, m))
-    sq = jnp.sum(points**2, -1)
-    d2 = sq[:, :, None] + sq[:, None, :] - 2.0 * jnp.einsum("bid,bjd->bij", points, points)
-    bad = ~mask[:, None, :] | jnp.eye(m, dtype=bool)[None]
-    d2 = jnp.where(bad, jnp.inf, jnp.maximum(d2, 0.0))
-    neg, idx = jax.lax.top_k(-jax.lax.stop_gradient(d2), k)  # a neighbour choice has no gradient
-    valid = mask[:, :, None] & jnp.isfinite(neg)
-    return idx.astype(jnp.int32), valid
-
-
-def batch_graph(nodes: jax.Array, neighbours: jax.Array, valid: jax.Array) -> jraph.GraphsTuple:
-    """One ``GraphsTuple`` of ``B`` jet graphs: node ``b * M + i`` receives from ``b * M + neighbours[b, i]``.
-
-    Args:
-      nodes: ``[B, M, F]``; neighbours, valid: ``[B, M, k]`` from :func:`knn_graph`.
-
-    Returns:
-      a graph with ``nodes [B*M, F]``, ``edges = {"valid": [B*M*k] float}``, receivers sorted.
-    """
-    b, m, f = nodes.shape
-    k = neighbours.shape[-1]
-    base = (jnp.arange(b, dtype=jnp.int32) * m)[:, None, None]
-    senders = (base + neighbours).reshape(-1)
-    receivers = jnp.broadcast_to(base + jnp.arange(m, dtype=jnp.int32)[None, :, None], (b, m, k)).reshape(-1)
-    return jraph.GraphsTuple(
-        nodes=nodes.reshape(b * m, f),
-        edges={"valid": valid.reshape(-1).astype(nodes.dtype)},
-        senders=senders,
-        receivers=receivers,
-        globals=None,
-        n_node=jnp.full((b,), m, jnp.int32),
-        n_edge=jnp.full((b,), m * k, jnp.int32),
-    )
-
-
-class EdgeConvBlock(nn.Module):
-    """``x_i' = relu(mean_{valid j} MLP([x_i, x_j - x_i]) + W x_i)`` on a :func:`batch_graph` graph."""
-
-    widths: Sequence[int] = (64, 64, 64)
-
-    @nn.compact
-    def __call__(self, graph: jraph.GraphsTuple) -> jax.Array:
-        x = graph.nodes
-        x_i, x_j = x[graph.receivers], x[graph.senders]
-        h = jnp.concatenate([x_i, x_j - x_i], -1)
-        for i, width in enumerate(self.widths):
-            h = nn.relu(nn.Dense(width, name=f"edge_{i}")(h))
-        valid = graph.edges["valid"][:, None]
-        n = x.shape[0]
-        # receivers are sorted (node-major), so the segment sums take the sorted fast path
-        total = jraph.segment_sum(h * valid, graph.receivers, n, indices_are_sorted=True)
-        count = jraph.segment_sum(valid, graph.receivers, n, indices_are_sorted=True)
-        mean = total / jnp.maximum(count, 1.0)
-        return nn.relu(mean + nn.Dense(self.widths[-1], name="shortcut")(x))
+__all__ = ["EdgeConvTagger", "batch_graph", "knn_graph"]
 
 
 class EdgeConvTagger(nn.Module):
@@ -147,7 +80,7 @@ class EdgeConvTagger(nn.Module):
             if n_block == 0 or self.dynamic:
                 neighbours, valid = knn_graph(coords if n_block == 0 else x, mask, self.k)
             graph = batch_graph(x, neighbours, valid)
-            x = EdgeConvBlock(tuple(widths), name=f"edgeconv_{n_block}")(graph).reshape(b, m, -1)
+            x = EdgeConv(tuple(widths), name=f"edgeconv_{n_block}")(graph).reshape(b, m, -1)
             x = jnp.where(keep, x, 0.0)
         # masked mean over each jet's real constituents (jraph segment sums over node -> graph ids)
         graph_of_node = jnp.repeat(jnp.arange(b), m, total_repeat_length=b * m)
@@ -157,7 +90,4 @@ class EdgeConvTagger(nn.Module):
         if jet is not None:
             chex.assert_rank(jet, 2)
             pooled = jnp.concatenate([pooled, jet.astype(pooled.dtype)], -1)
-        g = pooled
-        for i, width in enumerate(self.f):
-            g = nn.relu(nn.Dense(width, name=f"f_{i}")(g))
-        return nn.Dense(1, name="out")(g)[:, 0]
+        return MLP((*self.f, 1), name="head")(pooled)[:, 0]

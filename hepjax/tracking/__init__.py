@@ -2,7 +2,7 @@
 track building and TrackML-style metrics (issue 5).
 
 Chain: :func:`load_or_simulate` (Pythia + pileup -> tracker hits) -> :func:`build_graph` (cuts
-from :func:`derive_cuts`) -> padded buckets (:class:`GraphBatches`) -> :func:`make_loss_fn` trained
+from :func:`derive_cuts`) -> padded buckets (:class:`hepjax.nn.GraphBatches`) -> :func:`make_loss_fn` trained
 with :func:`hepjax.train.fit` -> :func:`build_tracks` (with :func:`bridge_gaps`, cuts from
 :func:`derive_bridge_cuts`) -> :func:`edge_metrics` / :func:`track_metrics`.
 Plots live in :mod:`hepjax.tracking.plots` (not imported here: matplotlib stays off this path).
@@ -37,23 +37,13 @@ from hepjax.tracking.model import (
     make_predict_fn,
     weighted_bce,
 )
-from hepjax.tracking.padding import (
-    Bucket,
-    GraphBatches,
-    choose_bucket,
-    make_buckets,
-    pad_graph,
-    stack,
-)
 from hepjax.tracking.pipeline import EvalConfig, GraphConfig, evaluate, score_graphs
 from hepjax.tracking.track_building import build_tracks
 
 __all__ = [
     "BridgeCuts",
-    "Bucket",
     "EvalConfig",
     "EventGraph",
-    "GraphBatches",
     "GraphConfig",
     "ModelConfig",
     "SegmentCuts",
@@ -63,7 +53,6 @@ __all__ = [
     "build_graph",
     "build_tracks",
     "check_hits",
-    "choose_bucket",
     "construction_metrics",
     "derive_bridge_cuts",
     "derive_cuts",
@@ -73,15 +62,12 @@ __all__ = [
     "evaluate",
     "init_params",
     "load_or_simulate",
-    "make_buckets",
     "make_loss_fn",
     "make_predict_fn",
     "match_tracks",
-    "pad_graph",
     "score_graphs",
     "segment_particle_hits",
     "simulate_events",
-    "stack",
     "summarize_tracks",
     "target_segments",
     "track_metrics",

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 from typing import NamedTuple
 
+import jraph
 import numpy as np
 
 from hepjax.detector.tracker import Hits, TrackerGeometry
@@ -68,6 +69,19 @@ class EventGraph(NamedTuple):
     @property
     def n_edge(self) -> int:
         return int(self.senders.shape[0])
+
+    def to_graphs_tuple(self) -> jraph.GraphsTuple:
+        """The unpadded jraph view (what :func:`hepjax.nn.padding.pad_graph` pads): ``nodes={"x"}``,
+        ``edges={"x", "y", "pt"}``, one graph."""
+        return jraph.GraphsTuple(
+            nodes={"x": self.nodes},
+            edges={"x": self.edges, "y": self.y, "pt": self.edge_pt},
+            senders=self.senders,
+            receivers=self.receivers,
+            n_node=np.array([self.n_node], np.int32),
+            n_edge=np.array([self.n_edge], np.int32),
+            globals=None,
+        )
 
 
 def check_hits(hits: Hits, geometry: TrackerGeometry, *, tolerance: float = 5.0) -> None:

@@ -2,7 +2,7 @@
 
 Shared by ``experiments/tracking.py`` and the ``tracking`` bench area. Compilations: one train step
 per bucket that holds a training batch, and one ``predict`` per bucket met at evaluation
-(buckets: :mod:`hepjax.tracking.padding`).
+(buckets: :mod:`hepjax.nn.padding`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import numpy as np
 
 from hepjax.config.schema import param
 from hepjax.detector.tracker import TrackerGeometry
+from hepjax.nn.padding import Bucket, choose_bucket, pad_graph
 from hepjax.tracking.events import TrackingEvent
 from hepjax.tracking.gap_bridging import BridgeCuts, derive_bridge_cuts
 from hepjax.tracking.graph import (
@@ -29,7 +30,6 @@ from hepjax.tracking.graph import (
 )
 from hepjax.tracking.metrics import edge_metrics, summarize_tracks, track_metrics
 from hepjax.tracking.model import ModelConfig, make_predict_fn
-from hepjax.tracking.padding import Bucket, choose_bucket, pad_graph
 from hepjax.tracking.track_building import build_tracks
 
 

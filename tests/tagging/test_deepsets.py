@@ -57,11 +57,14 @@ class TestDeepSetsWeights(chex.TestCase):
         chex.assert_shape(out, (2,))
         np.testing.assert_allclose(fn(params, feats[:, :4], w[:, :4], jet), out, rtol=1e-5, atol=1e-6)
         # reference: the same network written out by hand
-        p = params["params"]
+        p = params["params"]["net"]
         h = feats
-        for name in ("phi_0", "phi_1"):
-            h = jax.nn.relu(h @ p[name]["kernel"] + p[name]["bias"])
+        for name in ("Dense_0", "Dense_1"):
+            h = jax.nn.relu(h @ p["phi"][name]["kernel"] + p["phi"][name]["bias"])
         g = jnp.concatenate([0.05 * jnp.sum(h * w[..., None], 1), jet], -1)
-        g = jax.nn.relu(g @ p["f_0"]["kernel"] + p["f_0"]["bias"])
-        np.testing.assert_allclose(out, (g @ p["out"]["kernel"] + p["out"]["bias"])[:, 0], rtol=1e-5, atol=1e-6)
+        rho = p["rho"]
+        g = jax.nn.relu(g @ rho["Dense_0"]["kernel"] + rho["Dense_0"]["bias"])
+        np.testing.assert_allclose(
+            out, (g @ rho["Dense_1"]["kernel"] + rho["Dense_1"]["bias"])[:, 0], rtol=1e-5, atol=1e-6
+        )
         assert not np.allclose(fn(params, feats, w, jet + 1.0), out)

@@ -8,16 +8,12 @@ import numpy as np
 import pytest
 
 from hepjax.detector.tracker import Hits
+from hepjax.nn.padding import Bucket, GraphBatches, choose_bucket, make_buckets, pad_graph
 from hepjax.tracking import (
-    Bucket,
-    GraphBatches,
     SegmentCuts,
     build_graph,
-    choose_bucket,
     construction_metrics,
     derive_cuts,
-    make_buckets,
-    pad_graph,
     segment_particle_hits,
     target_segments,
     true_segments,

@@ -9,14 +9,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from hepjax.nn.padding import make_buckets, pad_graph, stack
 from hepjax.tracking import (
     ModelConfig,
     build_graph,
     derive_cuts,
     edge_logits,
     init_params,
-    make_buckets,
-    pad_graph,
     weighted_bce,
 )
 from hepjax.tracking.graph import EventGraph
@@ -91,7 +90,9 @@ def test_gradient_matches_finite_differences(graph):
     mask = np.arange(padded.senders.shape[0]) < graph.n_edge
 
     def loss(b):
-        p = {**params, "decoder": [*params["decoder"][:-1], {**params["decoder"][-1], "b": b}]}
+        dec = params["params"]["decoder"]
+        last = f"Dense_{CFG.mlp_layers}"
+        p = {"params": {**params["params"], "decoder": {**dec, last: {**dec[last], "bias": b}}}}
         return weighted_bce(edge_logits(p, padded, iterations=CFG.iterations), padded.edges["y"], mask, 2.0)
 
     b0 = jnp.array([0.3])
@@ -103,7 +104,7 @@ def test_gradient_matches_finite_differences(graph):
 
 def test_pyg_peer_gives_the_same_scores(graph):
     pytest.importorskip("torch_geometric")
-    from hepjax.tracking import torch_peer
+    from hepjax.bench.peers import tracking_torch as torch_peer
 
     params = init_params(jax.random.PRNGKey(2), CFG)
     jx = np.asarray(edge_logits(params, pad_graph(graph, make_buckets([graph], 1)[0]), iterations=CFG.iterations))[
@@ -114,18 +115,30 @@ def test_pyg_peer_gives_the_same_scores(graph):
     np.testing.assert_allclose(pt, jx, rtol=1e-4, atol=1e-4)
 
 
+def _mlp(tree, x):
+    """An MLP of Flax variables written out: Dense -> LayerNorm -> ReLU for hidden layers, then Dense."""
+    n = sum(1 for k in tree if k.startswith("Dense_"))
+    for i in range(n):
+        x = x @ tree[f"Dense_{i}"]["kernel"] + tree[f"Dense_{i}"]["bias"]
+        if i < n - 1:
+            ln = tree[f"LayerNorm_{i}"]
+            xc = x - x.mean(-1, keepdims=True)
+            x = xc / jnp.sqrt((xc * xc).mean(-1, keepdims=True) + 1e-5) * ln["scale"] + ln["bias"]
+            x = jax.nn.relu(x)
+    return x
+
+
 def _reference_logits(params, graph, iterations):
     """The network written the obvious way: MLPs on concatenations, a vmap-free Python loop."""
-    from hepjax.tracking.model import _mlp
-
+    p = params["params"]
     x, s, r = graph.nodes["x"], graph.senders, graph.receivers
-    h, e = _mlp(params["node_enc"], x), _mlp(params["edge_enc"], graph.edges["x"])
+    h, e = _mlp(p["node_enc"], x), _mlp(p["edge_enc"], graph.edges["x"])
     for _ in range(iterations):
-        e = e + _mlp(params["edge_mlp"], jnp.concatenate([h[s], h[r], e], -1))
+        e = e + _mlp(p["step"]["edge_mlp"], jnp.concatenate([h[s], h[r], e], -1))
         into = jax.ops.segment_sum(e, r, x.shape[0])
         out = jax.ops.segment_sum(e, s, x.shape[0])
-        h = h + _mlp(params["node_mlp"], jnp.concatenate([h, into, out], -1))
-    return _mlp(params["decoder"], jnp.concatenate([h[s], h[r], e], -1))[:, 0]
+        h = h + _mlp(p["step"]["node_mlp"], jnp.concatenate([h, into, out], -1))
+    return _mlp(p["decoder"], jnp.concatenate([h[s], h[r], e], -1))[:, 0]
 
 
 def test_split_matmul_network_equals_concatenated_reference(graph):
@@ -149,7 +162,7 @@ def test_split_matmul_network_equals_concatenated_reference(graph):
 
 
 def test_batched_graphs_equal_one_at_a_time():
-    from hepjax.tracking import edge_logits_batched, stack
+    from hepjax.tracking import edge_logits_batched
 
     g, events = toy_events(3, 25, seed=7)
     cuts = derive_cuts([(h, p.pt) for p, h in events], g, pt_min=1.0)

@@ -9,14 +9,13 @@ import jax
 import numpy as np
 import pytest
 
+from hepjax.nn.padding import GraphBatches, make_buckets
 from hepjax.tracking import (
-    GraphBatches,
     ModelConfig,
     build_graph,
     derive_cuts,
     edge_metrics,
     init_params,
-    make_buckets,
     make_loss_fn,
     score_graphs,
 )

@@ -1,9 +1,9 @@
 """The benchmark peer: the same interaction network in PyTorch Geometric (bench extra only).
 
-Layer for layer the network of :mod:`hepjax.tracking.model` (same MLP widths, LayerNorm and ReLU, shared-weight
+Layer for layer the network of :mod:`hepjax.tracking.model` (:class:`hepjax.nn.InteractionNetwork`) (same MLP widths, LayerNorm and ReLU, shared-weight
 message passing with residuals, sums into and out of each hit, decoder on ``[h_s, h_r, e]``),
 built on ``torch_geometric.data.Data`` graphs and ``torch_geometric.utils.scatter``. Weights can be
-copied from the JAX parameter pytree (:func:`from_jax_params`) so both produce the same scores,
+copied from the Flax variables (:func:`from_jax_params`) so both produce the same scores,
 which the tests check. Graphs are given to the peer unpadded (PyG needs no padding).
 
 Importing this module imports torch; keep it off the hot paths.
@@ -66,18 +66,22 @@ def to_data(graph: EventGraph) -> Data:
 
 
 def from_jax_params(params: dict, hidden: int, iterations: int, mlp_layers: int) -> InteractionNetwork:
-    """The PyG network carrying the weights of a JAX parameter pytree (``w`` is ``[in, out]``)."""
+    """The PyG network carrying the weights of the tracking model's Flax variables (kernels are ``[in, out]``)."""
     net = InteractionNetwork(hidden, iterations, mlp_layers)
+    p = params["params"]
+    trees = {"node_enc": p["node_enc"], "edge_enc": p["edge_enc"], "decoder": p["decoder"]}
+    trees.update(edge_mlp=p["step"]["edge_mlp"], node_mlp=p["step"]["node_mlp"])
+    tensor = lambda a: torch.from_numpy(np.array(a, np.float32))
     with torch.no_grad():
-        for name in ("node_enc", "edge_enc", "edge_mlp", "node_mlp", "decoder"):
+        for name, tree in trees.items():
             linears = [m for m in getattr(net, name) if isinstance(m, nn.Linear)]
             norms = [m for m in getattr(net, name) if isinstance(m, nn.LayerNorm)]
-            for k, (lin, p) in enumerate(zip(linears, params[name])):
-                lin.weight.copy_(torch.from_numpy(np.asarray(p["w"]).T.copy()))
-                lin.bias.copy_(torch.from_numpy(np.asarray(p["b"]).copy()))
-                if "g" in p:
-                    norms[k].weight.copy_(torch.from_numpy(np.asarray(p["g"]).copy()))
-                    norms[k].bias.copy_(torch.from_numpy(np.asarray(p["o"]).copy()))
+            for k, lin in enumerate(linears):
+                lin.weight.copy_(tensor(tree[f"Dense_{k}"]["kernel"]).T)
+                lin.bias.copy_(tensor(tree[f"Dense_{k}"]["bias"]))
+            for k, norm in enumerate(norms):
+                norm.weight.copy_(tensor(tree[f"LayerNorm_{k}"]["scale"]))
+                norm.bias.copy_(tensor(tree[f"LayerNorm_{k}"]["bias"]))
     return net
 
 
