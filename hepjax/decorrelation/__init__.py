@@ -25,9 +25,12 @@ from hepjax.decorrelation.metrics import (
     weighted_quantile,
 )
 from hepjax.decorrelation.mode import efficiency_vs_mass, mode_loss
+from hepjax.decorrelation.penalties import PENALTIES, Penalty, get_penalty
 
 __all__ = [
+    "PENALTIES",
     "PairSums",
+    "Penalty",
     "adversary_mixture",
     "adversary_nll",
     "correlation_from_sums",
@@ -37,6 +40,7 @@ __all__ = [
     "distance_correlation",
     "distance_correlation_u",
     "efficiency_vs_mass",
+    "get_penalty",
     "gradient_reversal",
     "init_adversary",
     "inverse_jsd",
