@@ -25,7 +25,7 @@ import numpy as np
 
 from hepjax.bench.harness import time_call
 from hepjax.config import RunConfig, param, section
-from hepjax.evaluation import classifier_two_sample_auc, roc_curve
+from hepjax.evaluation import classifier_two_sample_auc
 from hepjax.fastsim import (
     CaloFlowConfig,
     CalorimeterConfig,
@@ -43,8 +43,8 @@ from hepjax.fastsim import (
 )
 from hepjax.fastsim.caloflow import CPU_RUNTIME as HOST_RUNTIME  # noqa: F401  (read by `hepjax run`)
 from hepjax.fastsim.caloflow import flow_arrays
+from hepjax.fastsim.plots import plot_roc, plot_timing
 from hepjax.flows import FlowConfig, mean_log_prob
-from hepjax.plotting import figure, label, savefig
 from hepjax.train import TrainConfig
 
 
@@ -118,30 +118,6 @@ def _timing(cfg: Config, sampler, p1, p2, seed: int) -> dict:
     return out
 
 
-def _plot_timing(timing: dict, path: Path) -> None:
-    fig, ax = figure()
-    es = [float(k) for k in timing]
-    ax.loglog(es, [v["reference_showers_per_s"] for v in timing.values()], "o-", label="reference cascade")
-    ax.loglog(es, [v["flow_showers_per_s"] for v in timing.values()], "s-", label="CaloFlow (jit, batched)")
-    ax.set_xlabel("incident photon energy [GeV]")
-    ax.set_ylabel("showers per second")
-    ax.legend()
-    label(ax)
-    savefig(fig, path)
-
-
-def _plot_roc(scores, labels, auc, path: Path) -> None:
-    fpr, tpr = roc_curve(scores, labels)
-    fig, ax = figure()
-    ax.plot(fpr, tpr, label=f"flow vs cascade, AUC = {auc:.3f}")
-    ax.plot([0, 1], [0, 1], "k:", label="indistinguishable")
-    ax.set_xlabel("false positive rate")
-    ax.set_ylabel("true positive rate")
-    ax.legend()
-    label(ax)
-    savefig(fig, path)
-
-
 def _held_out_nll(model, p1, p2, train: dict, test: dict) -> dict:
     """Mean NLL (nats per shower) of each flow on the held-out showers and on as many training
     showers: a gap between the two is the flow fitting its training sample (overtraining)."""
@@ -185,7 +161,7 @@ def run(cfg: RunConfig, workdir: Path) -> dict:
     plot_mean_profiles(gen, v_te, workdir / "mean_showers.png")
     x_gen, x_ref = _classifier_inputs(gen, e_te), _classifier_inputs(v_te, e_te)
     cls = classifier_two_sample_auc(x_gen, x_ref, key=k_cls, train_cfg=c.classifier, workdir=workdir / "classifier")
-    _plot_roc(cls["scores"], cls["labels"], cls["auc"], workdir / "classifier_roc.png")
+    plot_roc(cls["scores"], cls["labels"], cls["auc"], workdir / "classifier_roc.png")
     by_input = {"voxels": cls["auc"]}
     if c.evaluation.input_subsets:
         for name, (a, b) in _input_subsets(f_gen, f_ref, x_gen, x_ref).items():
@@ -193,7 +169,7 @@ def run(cfg: RunConfig, workdir: Path) -> dict:
                 a, b, key=k_cls, train_cfg=c.classifier, workdir=workdir / f"classifier_{name}"
             )["auc"]
     timing = _timing(c, sampler, p1, p2, cfg.seed)
-    _plot_timing(timing, workdir / "showers_per_second.png")
+    plot_timing(timing, workdir / "showers_per_second.png")
     t100 = timing.get("100", next(iter(timing.values())))
     return {
         "classifier_auc": cls["auc"],

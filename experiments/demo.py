@@ -22,10 +22,12 @@ import optax
 
 from hepjax.config import CrossFieldError, param, section
 from hepjax.data import Particles, qcd_settings
+from hepjax.design import sensitivities
+from hepjax.design.plots import sensitivity_plot
 from hepjax.detector import cms_like, smear
 from hepjax.evaluation import rejection_at_efficiency, roc_auc, roc_curve
-from hepjax.plotting import figure, label, savefig
 from hepjax.tagging import DeepSets, constituent_features, jet_constituents, jet_inputs
+from hepjax.tagging.plots import tagger_plots
 from hepjax.train import ArrayDataset, TrainConfig, fit, split
 
 
@@ -157,12 +159,12 @@ def run(cfg, workdir: Path) -> dict:
     r50 = rejection_at_efficiency(scores, labels, eff=0.5)
 
     # Sensitivity: d(loss)/d(log p) for every detector parameter (soft smearing, fixed key).
-    grads = jax.jit(jax.grad(lambda d: soft_loss(params, d, test, k_eval)[0]))(det)
-    sens = _elasticities(det, grads)
+    sens = sensitivities(lambda d: soft_loss(params, d, test, k_eval)[0], det)
 
     reco = smear(k_eval, test["cons"], det, hard=True, with_cells=False)
     _, _, jet_reco = constituent_features(reco)
-    _plots(workdir, scores, labels, eps_s, eps_b, np.asarray(jet_reco[:, 1]), _true_mass(test["cons"]), sens)
+    tagger_plots(workdir, scores, labels, eps_s, eps_b, np.asarray(jet_reco[:, 1]), _true_mass(test["cons"]))
+    sensitivity_plot(workdir / "detector_sensitivity.png", sens)
     return {
         "n_train_jets": len(train["label"]),
         "n_test_jets": len(labels),
@@ -175,63 +177,9 @@ def run(cfg, workdir: Path) -> dict:
     }
 
 
-def _elasticities(det, grads) -> dict:
-    """{parameter path: sum over its entries of p * dL/dp} for every float leaf."""
-    out = {}
-    for (path, p), g in zip(jax.tree_util.tree_flatten_with_path(det)[0], jax.tree.leaves(grads)):
-        name = jax.tree_util.keystr(path).replace("['", ".").replace("']", "").strip(".")
-        value = float(jnp.sum(p * g))
-        if not np.isfinite(value):
-            raise FloatingPointError(f"non-finite detector gradient for {name}")
-        out[name] = value
-    return out
-
-
 def _true_mass(cons: Particles) -> np.ndarray:
     m = cons.mask
     e = np.sqrt(cons.mass**2 + (cons.pt * np.cosh(cons.eta)) ** 2) * m
     px, py, pz = (cons.pt * f * m for f in (np.cos(cons.phi), np.sin(cons.phi), np.sinh(cons.eta)))
     s = [v.sum(-1) for v in (e, px, py, pz)]
     return np.sqrt(np.maximum(s[0] ** 2 - s[1] ** 2 - s[2] ** 2 - s[3] ** 2, 0))
-
-
-def _plots(workdir, scores, labels, eps_s, eps_b, m_reco, m_true, sens) -> None:
-    sig = labels > 0.5
-    fig, ax = figure()
-    ax.plot(eps_s, 1 / np.maximum(eps_b, 1e-4), label="Deep Sets (detector level)")
-    ax.plot(eps_s, 1 / np.maximum(eps_s, 1e-4), "--", color="grey", label="random")
-    ax.set_yscale("log")
-    ax.set_xlabel(r"signal efficiency $\epsilon_S$ (W jets)")
-    ax.set_ylabel(r"background rejection $1/\epsilon_B$ (QCD)")
-    ax.legend()
-    label(ax)
-    savefig(fig, workdir / "roc.png")
-
-    fig, ax = figure()
-    bins = np.linspace(0, 1, 31)
-    ax.hist(scores[sig], bins, histtype="step", density=True, lw=2, label="W jets")
-    ax.hist(scores[~sig], bins, histtype="step", density=True, lw=2, label="QCD jets")
-    ax.set_xlabel("tagger score")
-    ax.set_ylabel("normalised")
-    ax.legend()
-    label(ax)
-    savefig(fig, workdir / "scores.png")
-
-    fig, ax = figure()
-    bins = np.linspace(0, 250, 51)
-    for sel, name, color in ((sig, "W jets", "C0"), (~sig, "QCD jets", "C1")):
-        ax.hist(m_true[sel], bins, histtype="step", density=True, ls="--", color=color, label=f"{name}, particle level")
-        ax.hist(m_reco[sel], bins, histtype="step", density=True, lw=2, color=color, label=f"{name}, detector level")
-    ax.set_xlabel("jet mass [GeV]")
-    ax.set_ylabel("normalised")
-    ax.legend(fontsize=11)
-    label(ax)
-    savefig(fig, workdir / "jet_mass.png")
-
-    top = sorted(sens.items(), key=lambda kv: -abs(kv[1]))[:10]
-    fig, ax = figure(figsize=(9, 5.5))
-    ax.barh([k for k, _ in top][::-1], [v for _, v in top][::-1])
-    ax.set_xlabel(r"$\partial\,\mathrm{loss} / \partial \ln p$  (test jets, soft detector)")
-    ax.set_title("tagger sensitivity to detector parameters", fontsize=13)
-    ax.tick_params(axis="y", labelsize=9)
-    savefig(fig, workdir / "detector_sensitivity.png")

@@ -26,21 +26,19 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from functools import partial
 from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
-import flax.linen as nn
 import jax
-import jax.numpy as jnp
 import numpy as np
 
+from hepjax.anomaly import BACKGROUNDS, SIGNALS, anomaly_score, build_model, make_events, networks, trigger_mlp
 from hepjax.config import param, section
 from hepjax.evaluation import roc_auc, roc_curve, tpr_at_fpr
 from hepjax.hls.layer_config import LayerQat
 from hepjax.train import ArrayDataset, TrainConfig, fit
-
-SIGNALS = ("scalar_4l", "leptoquark", "charged_higgs", "h_tautau")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,34 +90,6 @@ class Config:
     export: ExportCfg = section(ExportCfg)
 
 
-class VAE(nn.Module):
-    """Encoder (exported) -> reparameterised latent -> decoder; returns (recon, mu, logvar)."""
-
-    encoder: nn.Module
-    decoder: nn.Module
-    latent: int
-
-    def __call__(self, x, key):
-        h = self.encoder(x)
-        mu, logvar = h[:, : self.latent], jnp.clip(h[:, self.latent :], -8.0, 8.0)
-        z = mu + jnp.exp(0.5 * logvar) * jax.random.normal(key, mu.shape)
-        return self.decoder(z), mu, logvar
-
-
-def make_events(cfg: DataCfg, seed: int) -> dict[str, np.ndarray]:
-    """57-feature summaries per process name."""
-    from hepjax.data import generate
-    from hepjax.trigger.l1_inputs import smeared_summary
-
-    counts = dict(zip(("w_lnu", "qcd_dijet", "z_ll", "ttbar"), cfg.background))
-    counts.update({s: cfg.n_signal for s in SIGNALS})
-    out = {}
-    for i, (proc, n) in enumerate(counts.items()):
-        s = generate(proc, n, seed + 1000 + i, workers=cfg.workers, progress=False)
-        out[proc] = smeared_summary(s.particles, seed + 2000 + i)
-    return out
-
-
 def roc(bg: np.ndarray, sig: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     """FPR, TPR (threshold scan, higher score = more anomalous) and AUC (exact; tied scores form one step)."""
     s = np.concatenate([bg, sig])
@@ -134,25 +104,9 @@ def tpr_at(bg: np.ndarray, sig: np.ndarray, fpr: float) -> float:
     return tpr_at_fpr(np.concatenate([bg, sig]), y, fpr).value
 
 
-def _networks(m: ModelCfg, source: str = "") -> list[tuple[str, int, str]]:
-    """(kind, number of Dense layers, layer-name prefix) of every TriggerMLP the run builds."""
-    from hepjax.config import ConfigError
-
-    out = []
-    for kind in m.kinds:
-        if kind == "ae":
-            out.append((kind, 2 * len(m.hidden) + 2, "ae/"))
-        elif kind == "vae":
-            out += [(kind, len(m.hidden) + 1, "vae/encoder/"), (kind, len(m.hidden) + 1, "vae/decoder/")]
-        else:
-            raise ConfigError(f"{source}: model.kinds: unknown kind {kind!r} (use ae, vae)")
-    return out
-
-
 def run(cfg, workdir: Path) -> dict:
     from hepjax.hls.export import export_model, save_export_spec
     from hepjax.hls.layer_config import check_layer_names, dense_names
-    from hepjax.hls.models import TriggerMLP, qat_types
     from hepjax.trigger.l1_inputs import preprocess
 
     c: Config = cfg.sections
@@ -160,13 +114,13 @@ def run(cfg, workdir: Path) -> dict:
     q, m = c.qat, c.model
     check_layer_names(
         q.layers,
-        [n for _, k, p in _networks(m, cfg.source) for n in dense_names(k, p)],
+        [n for _, k, p in networks(m, cfg.source) for n in dense_names(k, p)],
         source=cfg.source,
         max_weight_bits=8,
     )
     ev = {k: preprocess(v) for k, v in make_events(c.data, cfg.seed).items()}
     rng = np.random.default_rng(cfg.seed)
-    bg = np.concatenate([ev[p] for p in ("w_lnu", "qcd_dijet", "z_ll", "ttbar")])
+    bg = np.concatenate([ev[p] for p in BACKGROUNDS])
     bg = bg[rng.permutation(len(bg))]
     n_tr = int(round(c.data.train_fraction * len(bg)))
     mean, std = bg[:n_tr].mean(0), bg[:n_tr].std(0) + 1e-3
@@ -177,23 +131,7 @@ def run(cfg, workdir: Path) -> dict:
 
     d = x_tr.shape[1]
 
-    def mlp(widths, prefix):
-        n = len(widths)
-        t = qat_types(
-            n,
-            input_type=q.input_type,
-            weight_bits=q.weight_bits,
-            integer_bits=q.weight_integer,
-            result_type=q.result_type,
-            activation_bits=q.activation_bits,
-            activation_integer=q.activation_integer,
-            layers=q.layers,
-            prefix=prefix,
-            source=cfg.source,
-        )
-        return TriggerMLP(tuple(widths), **t)
-
-    enc_ae = (*m.hidden, m.latent, *reversed(m.hidden), d)
+    mlp = partial(trigger_mlp, q, source=cfg.source)
     metrics: dict = {
         "n_background_train": len(x_tr),
         "n_background_test": len(x_te),
@@ -203,30 +141,9 @@ def run(cfg, workdir: Path) -> dict:
     key = jax.random.PRNGKey(cfg.seed)
     scores, firmware = {}, {}
     for i, kind in enumerate(m.kinds):
-        if kind == "ae":
-            model = mlp(enc_ae, "ae/")
-
-            def loss_fn(params, batch, k, model=model):
-                r = model.apply({"params": params}, batch["x"])
-                return jnp.mean((r - batch["x"]) ** 2), {}
-
-            params = model.init(jax.random.fold_in(key, i), x_tr[:1])["params"]
-            fw_model, fw_path = model, ()
-        elif kind == "vae":
-            enc = mlp((*m.hidden, 2 * m.latent), "vae/encoder/")
-            dec = mlp((*reversed(m.hidden), d), "vae/decoder/")
-            model = VAE(enc, dec, m.latent)
-
-            def loss_fn(params, batch, k, model=model):
-                r, mu, lv = model.apply({"params": params}, batch["x"], k)
-                kl = -0.5 * jnp.sum(1 + lv - mu**2 - jnp.exp(lv), axis=1)
-                rec = jnp.mean((r - batch["x"]) ** 2, axis=1)
-                return jnp.mean((1 - m.beta) * rec + m.beta * kl), {"kl": jnp.mean(kl), "rec": jnp.mean(rec)}
-
-            params = model.init(jax.random.fold_in(key, i), x_tr[:1], key)["params"]
-            fw_model, fw_path = enc, ("encoder",)
-        else:
-            raise ValueError(f"model.kinds: unknown kind {kind!r} (use ae, vae)")
+        model, loss_fn, params, fw_model, fw_path = build_model(
+            kind, m, mlp, d, x_tr[:1], jax.random.fold_in(key, i), key
+        )
         res = fit(
             loss_fn,
             params,
@@ -251,7 +168,7 @@ def run(cfg, workdir: Path) -> dict:
         )
         metrics[f"compilations_{kind}"] = res.compilations
         fn = jax.jit(lambda v, a, fw_model=fw_model: fw_model.apply(v, a))
-        score = lambda a, kind=kind, fn=fn: _score(kind, np.asarray(fn(firmware[kind][1], a)), a, m.latent)
+        score = lambda a, kind=kind, fn=fn: anomaly_score(kind, np.asarray(fn(firmware[kind][1], a)), a, m.latent)
         scores[kind] = {"background": score(x_te), **{s: score(v) for s, v in sig.items()}}
 
     for kind, sc in scores.items():
@@ -279,12 +196,6 @@ def run(cfg, workdir: Path) -> dict:
     metrics["l1_anomaly_tpr_at_fpr"] = float(np.mean([metrics[f"{m.kinds[0]}_tpr_{s}"] for s in SIGNALS]))
     _plot(scores, workdir)
     return metrics
-
-
-def _score(kind: str, out: np.ndarray, x: np.ndarray, latent: int) -> np.ndarray:
-    if kind == "ae":
-        return np.mean((out - x) ** 2, axis=1)
-    return np.sum(out[:, :latent] ** 2, axis=1)
 
 
 def _summarise(metrics: dict, kind: str, sc: dict, n_bg: int) -> None:

@@ -20,9 +20,12 @@ from hepjax.decorrelation.distance import (
 )
 from hepjax.decorrelation.metrics import inverse_jsd
 from hepjax.decorrelation.mode import efficiency_vs_mass, mode_loss
+from hepjax.decorrelation.penalties import PENALTIES, Penalty, get_penalty
 
 __all__ = [
+    "PENALTIES",
     "PairSums",
+    "Penalty",
     "adversary_mixture",
     "adversary_nll",
     "correlation_from_sums",
@@ -31,6 +34,7 @@ __all__ = [
     "distance_correlation",
     "distance_correlation_u",
     "efficiency_vs_mass",
+    "get_penalty",
     "gradient_reversal",
     "init_adversary",
     "inverse_jsd",

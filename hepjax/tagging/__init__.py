@@ -6,6 +6,7 @@ from hepjax.tagging.edgeconv import (
     batch_graph,
     knn_graph,
 )
+from hepjax.tagging.factory import make_tagger
 from hepjax.tagging.features import (
     ETA_PHI,
     N_FEATURES,
@@ -27,4 +28,5 @@ __all__ = [
     "jet_constituents",
     "jet_inputs",
     "knn_graph",
+    "make_tagger",
 ]

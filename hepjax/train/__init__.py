@@ -16,6 +16,7 @@ from hepjax.train.parallel import (
     replicated,
     shard_batch,
 )
+from hepjax.train.predict import predict_in_chunks
 from hepjax.train.standardizer import Standardizer
 from hepjax.train.state import TrainState, init_state, make_train_step, step_key, tree_all_finite
 
@@ -41,6 +42,7 @@ __all__ = [
     "make_optimizer",
     "make_train_step",
     "maybe_initialize_distributed",
+    "predict_in_chunks",
     "read_metrics",
     "replicate",
     "replicated",

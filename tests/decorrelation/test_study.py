@@ -5,14 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from experiments.decorrelation import (
-    WithStep,
-    best_at,
-    class_weights,
-    random_cut_inv_jsd,
-)
 from hepjax.config import ConfigError
 from hepjax.decorrelation import inverse_jsd
+from hepjax.decorrelation.study import WithStep, best_at, class_weights, random_cut_inv_jsd
 from hepjax.runner import run
 from hepjax.train import ArrayDataset
 

@@ -12,7 +12,7 @@ JT, L1 = "configs/jet_tagging_l1.yaml", "configs/l1_anomaly.yaml"
 
 
 def test_jet_tagger_override_reaches_only_that_layer():
-    from experiments.jet_tagging_l1 import qat_model_types
+    from hepjax.trigger.jet_tagging import qat_model_types
 
     cfg = load_config(
         JT, ["qat.layers=[{name: dense_1, weight_bits: 8, weight_integer: 2}, {name: dense_2, activation_bits: 4}]"]
