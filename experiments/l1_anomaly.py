@@ -16,9 +16,9 @@ Per-layer widths: ``qat.layers`` entries named ``ae/dense_<i>``, ``vae/encoder/d
 The firmware network of each (the AE; the VAE encoder) is saved in ``<run>/<name>/`` with its
 checkpoint, ``hls_export.json`` and ``validation.npz`` for ``hepjax export-hls``.
 
-Metrics: ROC AUC per signal and TPR at the lowest FPR the background test sample resolves
-(``1 / n_background_test``, reported as ``fpr_floor``), for the JAX models and for the scores
-computed from the C-simulation outputs. Compilations: one train step and one eval per model.
+Metrics (:func:`hepjax.anomaly.metrics.summarise_scores`): ROC AUC per signal, TPR at the lowest FPR
+the background test sample resolves (``1 / n_background_test``, reported as ``fpr_floor``), and TPR at
+FPR 1e-3, an upper limit when the sample cannot resolve it. Compilations: one train step and one eval per model.
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ import jax
 import numpy as np
 
 from hepjax.anomaly import BACKGROUNDS, SIGNALS, anomaly_score, build_model, make_events, networks, trigger_mlp
+from hepjax.anomaly.metrics import summarise_scores
+from hepjax.anomaly.plots import roc_plot
 from hepjax.config import param, section
-from hepjax.evaluation import roc_auc, roc_curve, tpr_at_fpr
 from hepjax.hls.layer_config import LayerQat
 from hepjax.train import ArrayDataset, TrainConfig, fit
 
@@ -88,20 +89,6 @@ class Config:
     qat: QatCfg = section(QatCfg)
     train: TrainConfig = section(TrainConfig)
     export: ExportCfg = section(ExportCfg)
-
-
-def roc(bg: np.ndarray, sig: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """FPR, TPR (threshold scan, higher score = more anomalous) and AUC (exact; tied scores form one step)."""
-    s = np.concatenate([bg, sig])
-    y = np.concatenate([np.zeros(len(bg)), np.ones(len(sig))])
-    fpr, tpr = roc_curve(s, y)
-    return fpr, tpr, roc_auc(s, y)
-
-
-def tpr_at(bg: np.ndarray, sig: np.ndarray, fpr: float) -> float:
-    """Signal efficiency of the loosest cut passing at most a fraction ``fpr`` of the background."""
-    y = np.concatenate([np.zeros(len(bg)), np.ones(len(sig))])
-    return tpr_at_fpr(np.concatenate([bg, sig]), y, fpr).value
 
 
 def run(cfg, workdir: Path) -> dict:
@@ -172,7 +159,7 @@ def run(cfg, workdir: Path) -> dict:
         scores[kind] = {"background": score(x_te), **{s: score(v) for s, v in sig.items()}}
 
     for kind, sc in scores.items():
-        _summarise(metrics, kind, sc, len(x_te))
+        metrics.update(summarise_scores(sc, SIGNALS, kind))
     if c.export.enabled:
         for kind, (fw_model, v) in firmware.items():
             rep = export_model(
@@ -194,30 +181,5 @@ def run(cfg, workdir: Path) -> dict:
         metrics["l1_anomaly_bit_mismatches"] = int(sum(metrics[f"{k}_bit_mismatches"] for k in m.kinds))
         metrics["l1_anomaly_export_inputs"] = metrics[f"{first}_export_inputs"]
     metrics["l1_anomaly_tpr_at_fpr"] = float(np.mean([metrics[f"{m.kinds[0]}_tpr_{s}"] for s in SIGNALS]))
-    _plot(scores, workdir)
+    roc_plot(scores, SIGNALS, workdir / "roc.png")
     return metrics
-
-
-def _summarise(metrics: dict, kind: str, sc: dict, n_bg: int) -> None:
-    fpr0 = 1.0 / n_bg
-    for s in SIGNALS:
-        _, _, auc = roc(sc["background"], sc[s])
-        metrics[f"{kind}_auc_{s}"] = auc
-        metrics[f"{kind}_tpr_{s}"] = tpr_at(sc["background"], sc[s], fpr0)
-        metrics[f"{kind}_tpr_1e-3_{s}"] = tpr_at(sc["background"], sc[s], 1e-3)
-
-
-def _plot(scores: dict, workdir: Path) -> None:
-    from hepjax.plotting import figure, label, savefig
-
-    fig, ax = figure()
-    for kind, sc in scores.items():
-        for s in SIGNALS:
-            fpr, tpr, auc = roc(sc["background"], sc[s])
-            ax.plot(fpr[1:], tpr[1:], "-" if kind == "ae" else "--", label=f"{s} {kind.upper()} (AUC {auc:.2f})")
-    ax.set_xscale("log")
-    ax.set_xlabel("background efficiency (FPR)")
-    ax.set_ylabel("signal efficiency (TPR)")
-    ax.legend(fontsize=8)
-    label(ax)
-    savefig(fig, workdir / "roc.png")
