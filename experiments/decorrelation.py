@@ -9,11 +9,8 @@ jet pT but not ``m``. For each method and each strength λ it is trained through
 
     BCE + λ · penalty(score, m | background),
 
-* ``none``: no penalty (the undecorrelated tagger, λ = 0);
-* ``disco``: squared distance correlation of score and mass (Kasieczka & Shih, PRL 125 (2020) 122001);
-* ``mode0`` / ``mode1``: MoDe, efficiency flat / linear in mass (Kitouni et al., JHEP 03 (2021) 070);
-* ``adversarial``: a Gaussian-mixture adversary predicts ``m`` from the score, trained through
-  gradient reversal with λ ramped up (Louppe, Kagan & Cranmer, NeurIPS 2017).
+with the penalties of :mod:`hepjax.decorrelation.penalties`: ``none`` (λ = 0), ``disco`` (distance
+correlation), ``mode0`` / ``mode1`` (MoDe) and ``adversarial`` (gradient reversal, λ ramped up).
 
 On held-out jets it reports R50 (``1/ε_B`` at ``ε_S = 50%``) and 1/JSD (the Jensen–Shannon
 divergence, base 2, of the background mass histograms passing and failing that cut), as the
@@ -35,33 +32,26 @@ import dataclasses
 import logging
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
-import optax
 from tqdm.auto import tqdm
 
-from hepjax.config import ConfigError, CrossFieldError, RunConfig, param, section
+from hepjax.config import CrossFieldError, RunConfig, param, section
 from hepjax.decorrelation.penalties import PENALTIES, get_penalty
 from hepjax.decorrelation.plots import NAMES, pareto_plot, sculpting_plots
 from hepjax.decorrelation.study import (
-    WithStep,
     build_dataset,
-    class_weights,
-    evaluate,
-    finite_or_none,
-    random_cut_inv_jsd,
     run_line,
+    run_record,
     scan_summary,
-    standardise_features,
+    split_and_weight,
+    train_and_score,
 )
 from hepjax.tagging.factory import make_tagger
-from hepjax.train import ArrayDataset, TrainConfig, fit, split
-from hepjax.train.predict import predict_in_chunks
+from hepjax.train import TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +78,8 @@ class DataConfig:
     workers: int = param(2, ge=1, doc="Pythia processes (only if a sample is not cached)")
 
     def validate(self):
+        if len(self.signal_events) != len(self.signal_seeds) or not self.signal_seeds:
+            raise CrossFieldError(("signal_events", "signal_seeds"), "must be non-empty lists of one length")
         for lo, hi in (("jet_pt_min", "jet_pt_max"), ("qcd_pthat_min", "qcd_pthat_max"), ("mass_min", "mass_max")):
             if not getattr(self, lo) < getattr(self, hi):
                 raise CrossFieldError((lo, hi), f"the window must satisfy {lo} < {hi}")
@@ -117,6 +109,20 @@ class ScanConfig:
     target_inv_jsd: float = param(10.0, gt=0.0, doc="1/JSD a decorrelated tagger must reach")
     random_cut_draws: int = param(20, ge=1, doc="random cuts for the 1/JSD statistical limit")
 
+    def points(self) -> list[tuple[str, float]]:
+        """(method, λ) of every run: the undecorrelated one first, then each method's λ values."""
+        scan = [(m, 0.0) for m in self.methods if m == "none"]
+        return scan + [(m, float(lam)) for m in self.methods if m != "none" for lam in getattr(self, f"lambdas_{m}")]
+
+    def validate(self):
+        bad = [m for m in self.methods if m not in METHODS]
+        if bad or not self.methods:
+            raise CrossFieldError(("methods",), f"unknown {bad or 'empty list'}; choose from {list(METHODS)}")
+        for m in (m for m in self.methods if m != "none"):
+            lams = getattr(self, f"lambdas_{m}")
+            if not lams or min(lams) <= 0:
+                raise CrossFieldError(("methods", f"lambdas_{m}"), "every scanned method needs values > 0")
+
 
 @dataclasses.dataclass(frozen=True)
 class Config:
@@ -125,29 +131,13 @@ class Config:
     scan: ScanConfig = section(ScanConfig)
     train: TrainConfig = section(TrainConfig)
 
-
-def _check(cfg: RunConfig) -> None:
-    c = cfg.sections
-    src = cfg.source
-    bad = [m for m in c.scan.methods if m not in METHODS]
-    if bad or not c.scan.methods:
-        raise ConfigError(f"{src}: scan.methods = {list(c.scan.methods)}: unknown {bad}; choose from {list(METHODS)}")
-    if len(c.data.signal_events) != len(c.data.signal_seeds) or not c.data.signal_seeds:
-        raise ConfigError(f"{src}: data.signal_events and data.signal_seeds must be non-empty lists of one length")
-    for m in METHODS[1:]:
-        lams = getattr(c.scan, f"lambdas_{m}")
-        if m in c.scan.methods and (not lams or min(lams) <= 0):
-            raise ConfigError(f"{src}: scan.lambdas_{m} = {list(lams)} must be a non-empty list of values > 0")
-    if c.model.kind == "edgeconv" and not c.model.k < c.data.max_constituents:
-        raise ConfigError(f"{src}: model.k = {c.model.k} must be < data.max_constituents = {c.data.max_constituents}")
+    def validate(self):
+        if self.model.kind == "edgeconv" and not self.model.k < self.data.max_constituents:
+            raise CrossFieldError(("model.k", "data.max_constituents"), "EdgeConv needs k < max_constituents")
 
 
-def make_loss(method: str, lam: float, apply_fn: Callable, c: Config, mass_scale: tuple[float, float]):
-    """``loss(params, batch, key) -> (loss, metrics)``: class-balanced BCE plus the ``method`` penalty at ``lam``.
-
-    ``params`` is ``{"tagger": ...}`` (plus ``"adversary"``: the parameters of a penalty that has some).
-    Returns ``(loss_fn, penalty)``.
-    """
+def make_penalty(method: str, lam: float, c: Config, mass_scale: tuple[float, float]):
+    """The ``method`` penalty at strength ``lam`` with the scan's options."""
     s = c.scan
     mode = {"bins": s.mode_bins, "mass_range": (c.data.mass_min, c.data.mass_max)}
     options = {
@@ -160,43 +150,24 @@ def make_loss(method: str, lam: float, apply_fn: Callable, c: Config, mass_scale
             "hidden": s.adversary_hidden,
         },
     }
-    penalty = get_penalty(method, strength=lam, **options.get(method, {}))
-
-    def loss_fn(params, batch, key):
-        del key  # the inputs are smeared once, up front: nothing random in the step
-        logits = apply_fn(params["tagger"], batch)
-        w = batch["weight"]
-        bce = jnp.sum(w * optax.sigmoid_binary_cross_entropy(logits, batch["label"])) / jnp.sum(w)
-        score = jax.nn.sigmoid(logits)
-        term, pen = penalty.loss(params.get("adversary"), score, batch["mass"], 1.0 - batch["label"], batch["step"][0])
-        return bce + term, {"bce": bce, "penalty": pen}
-
-    return loss_fn, penalty
+    return get_penalty(method, strength=lam, **options.get(method, {}))
 
 
 # --------------------------------------------------------------------------------------------
 # The study
 # --------------------------------------------------------------------------------------------
 def run(cfg: RunConfig, workdir: Path) -> dict:
-    _check(cfg)
     c = cfg.sections
     t0 = time.perf_counter()
     key = jax.random.PRNGKey(cfg.seed)
-    data = build_dataset(c.data, cfg.seed)
-    train, test = split(data, (1 - c.data.test_fraction, c.data.test_fraction), cfg.seed)
-    standardise_features(train, test)
-    train["weight"] = class_weights(train["label"])
-    test["weight"] = np.ones_like(test["label"])
-    bkg_train = train["mass"][train["label"] < 0.5]
-    mass_scale = (float(bkg_train.mean()), float(bkg_train.std()))
+    train, test, mass_scale = split_and_weight(build_dataset(c.data, cfg.seed), c.data.test_fraction, cfg.seed)
     edges = np.linspace(c.data.mass_min, c.data.mass_max, c.data.mass_bins + 1)
     t_data = time.perf_counter() - t0
 
     init_fn, apply_fn = make_tagger(c.model)
     batch_size = min(c.train.batch_size, len(train["label"]))
     tcfg = dataclasses.replace(c.train, batch_size=batch_size)
-    scan = [(m, 0.0) for m in c.scan.methods if m == "none"]
-    scan += [(m, float(lam)) for m in c.scan.methods if m != "none" for lam in getattr(c.scan, f"lambdas_{m}")]
+    scan = c.scan.points()
 
     runs: dict[str, list[dict]] = {m: [] for m in c.scan.methods}
     all_scores: dict[tuple[str, float], np.ndarray] = {}
@@ -204,29 +175,20 @@ def run(cfg: RunConfig, workdir: Path) -> dict:
     for method, lam in bar:
         t_run = time.perf_counter()
         k_init, k_adv, k_train = jax.random.split(jax.random.fold_in(key, 0), 3)  # same init for every run
-        sample = {k: v[:2] for k, v in train.items()}
-        params = {"tagger": init_fn(k_init, sample)}
-        loss_fn, penalty = make_loss(method, lam, apply_fn, c, mass_scale)
-        penalty_params = penalty.init(k_adv)
-        if penalty_params is not None:
-            params["adversary"] = penalty_params
-        source = WithStep(ArrayDataset(train, batch_size, cfg.seed))
-        result = fit(
-            loss_fn,
-            params,
-            source,
+        penalty = make_penalty(method, lam, c, mass_scale)
+        scores, result = train_and_score(
+            init_fn,
+            apply_fn,
+            penalty,
+            train,
+            test,
             tcfg,
+            keys=(k_init, k_adv, k_train),
+            seed=cfg.seed,
             workdir=workdir / "runs" / f"{method}_lam{lam:g}",
-            key=k_train,
-            plot_keys=("loss", "bce", "penalty"),
         )
-        scores = predict_in_chunks(lambda p, b: jax.nn.sigmoid(apply_fn(p, b)), result.state.params["tagger"], test)
         all_scores[(method, lam)] = scores
-        rec = {"lambda": lam, **evaluate(scores, test["label"], test["mass"], edges)}
-        m_bkg = test["mass"][test["label"] < 0.5]
-        rec["inv_jsd_random_cut"] = finite_or_none(
-            random_cut_inv_jsd(m_bkg, rec["eps_b_at_eps_s_50"], edges, c.scan.random_cut_draws, cfg.seed)
-        )
+        rec = {"lambda": lam, **run_record(scores, test, edges, draws=c.scan.random_cut_draws, seed=cfg.seed)}
         rec["final_bce"] = result.history[-1]["bce"] if result.history else None
         rec["train_s"] = time.perf_counter() - t_run
         runs[method].append(rec)

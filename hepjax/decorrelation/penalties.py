@@ -15,6 +15,11 @@ functions and a name:
     pen = get_penalty("disco", strength=1.0)
     term, value = pen.loss(None, jax.nn.sigmoid(logits), mass, 1.0 - labels, step)
     total = bce + term
+
+The penalties: ``none``; ``disco``, squared distance correlation of score and mass (Kasieczka & Shih,
+PRL 125 (2020) 122001); ``mode0`` / ``mode1``, MoDe with the efficiency flat / linear in mass
+(Kitouni et al., JHEP 03 (2021) 070); ``adversarial``, a Gaussian-mixture adversary predicting the mass
+from the score through gradient reversal, λ ramped up (Louppe, Kagan & Cranmer, NeurIPS 2017).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import optax
 
 from hepjax.decorrelation.adversarial import adversary_nll, gradient_reversal, init_adversary, lambda_schedule
 from hepjax.decorrelation.distance import distance_correlation
@@ -143,3 +149,24 @@ def get_penalty(name: str, **options: Any) -> Penalty:
     if name not in PENALTIES:
         raise ValueError(f"unknown decorrelation penalty {name!r}; known: {sorted(PENALTIES)}")
     return PENALTIES[name](**options)
+
+
+def penalised_bce(apply_fn: Callable, penalty: Penalty) -> Callable:
+    """``loss(params, batch, key) -> (loss, metrics)``: class-weighted BCE of the tagger plus ``penalty``.
+
+    ``params`` is ``{"tagger": ...}`` (plus ``"adversary"`` for a penalty with parameters); ``batch`` holds
+    the tagger inputs and ``label`` ``[B]`` (1 = signal), ``weight`` ``[B]``, ``mass`` ``[B]`` (GeV) and
+    ``step`` ``[B]`` (the training step, for ramped penalties). Inputs are fixed (smeared once, up
+    front), so the step key is unused.
+    """
+
+    def loss_fn(params, batch, key):
+        del key
+        logits = apply_fn(params["tagger"], batch)
+        w = batch["weight"]
+        bce = jnp.sum(w * optax.sigmoid_binary_cross_entropy(logits, batch["label"])) / jnp.sum(w)
+        score = jax.nn.sigmoid(logits)
+        term, pen = penalty.loss(params.get("adversary"), score, batch["mass"], 1.0 - batch["label"], batch["step"][0])
+        return bce + term, {"bce": bce, "penalty": pen}
+
+    return loss_fn

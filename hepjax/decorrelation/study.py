@@ -117,6 +117,53 @@ def evaluate(scores: np.ndarray, labels: np.ndarray, mass: np.ndarray, edges: np
     }
 
 
+def run_record(scores: np.ndarray, test: dict, edges: np.ndarray, *, draws: int, seed: int) -> dict:
+    """:func:`evaluate` on held-out jets plus the 1/JSD of a random cut with the same background efficiency."""
+    rec = evaluate(scores, test["label"], test["mass"], edges)
+    m_bkg = test["mass"][test["label"] < 0.5]
+    rec["inv_jsd_random_cut"] = finite_or_none(random_cut_inv_jsd(m_bkg, rec["eps_b_at_eps_s_50"], edges, draws, seed))
+    return rec
+
+
+def split_and_weight(data: dict, test_fraction: float, seed: int) -> tuple[dict, dict, tuple[float, float]]:
+    """Train/test split, features standardised on the training jets, class weights on the training set.
+
+    Returns ``(train, test, mass_scale)`` with ``mass_scale`` the training background's (mean, std) mass, GeV.
+    """
+    from hepjax.train import split
+
+    train, test = split(data, (1 - test_fraction, test_fraction), seed)
+    standardise_features(train, test)
+    train["weight"] = class_weights(train["label"])
+    test["weight"] = np.ones_like(test["label"])
+    bkg_train = train["mass"][train["label"] < 0.5]
+    return train, test, (float(bkg_train.mean()), float(bkg_train.std()))
+
+
+def train_and_score(
+    init_fn, apply_fn, penalty, train: dict, test: dict, tcfg, *, keys: tuple, seed: int, workdir
+) -> tuple[np.ndarray, Any]:
+    """Train one tagger with ``penalty`` (:func:`~hepjax.decorrelation.penalties.penalised_bce`) and score ``test``.
+
+    ``keys``: (tagger init, penalty init, training). Returns the held-out scores ``[N]`` in (0, 1) and the
+    :class:`~hepjax.train.FitResult`; the run's checkpoints and log go to ``workdir``.
+    """
+    from hepjax.decorrelation.penalties import penalised_bce
+    from hepjax.train import fit
+    from hepjax.train.predict import predict_in_chunks
+
+    k_init, k_adv, k_train = keys
+    params = {"tagger": init_fn(k_init, {k: v[:2] for k, v in train.items()})}
+    penalty_params = penalty.init(k_adv)
+    if penalty_params is not None:
+        params["adversary"] = penalty_params
+    source = WithStep(ArrayDataset(train, tcfg.batch_size, seed))
+    loss = penalised_bce(apply_fn, penalty)
+    result = fit(loss, params, source, tcfg, workdir=workdir, key=k_train, plot_keys=("loss", "bce", "penalty"))
+    scores = predict_in_chunks(lambda p, b: jax.nn.sigmoid(apply_fn(p, b)), result.state.params["tagger"], test)
+    return scores, result
+
+
 def finite_or_none(x: float) -> float | None:
     return float(x) if np.isfinite(x) else None
 
