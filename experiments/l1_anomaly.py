@@ -25,10 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from pathlib import Path
-
-os.environ.setdefault("KERAS_BACKEND", "jax")
 
 import flax.linen as nn
 import jax

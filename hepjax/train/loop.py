@@ -40,7 +40,7 @@ from tqdm.auto import tqdm
 from hepjax.train.checkpoint import Checkpointer
 from hepjax.train.config import TrainConfig
 from hepjax.train.data import BatchSource
-from hepjax.train.metrics_log import MetricsLog
+from hepjax.train.metrics_log import MetricsLog, read_metrics
 from hepjax.train.optim import make_optimizer
 from hepjax.train.parallel import check_batch_size, make_mesh, replicate, replicated, shard_batch
 from hepjax.train.state import LossFn, TrainState, init_state, make_train_step, step_key
@@ -173,8 +173,8 @@ def fit(
         ckpt.close()
 
     if history and plot_keys and primary:
-        from hepjax.plotting import plot_training_curves
+        from hepjax.plotting import plot_training_curves  # train -> plotting, never back (docs/ARCHITECTURE.md)
 
-        plot_training_curves(workdir / "metrics.jsonl", workdir / "loss.png", keys=plot_keys)
+        plot_training_curves(read_metrics(workdir / "metrics.jsonl"), workdir / "loss.png", keys=plot_keys)
     compilations = step_fn._cache_size() if hasattr(step_fn, "_cache_size") else -1
     return FitResult(state, history, resumed_from, compilations)
