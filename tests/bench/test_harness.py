@@ -62,3 +62,12 @@ def test_torch_gets_the_same_threads(monkeypatch):
                 monkeypatch.delenv(var, raising=False)
             else:
                 monkeypatch.setenv(var, value)
+
+
+def test_experiment_metrics_runs_the_pipeline_without_the_runner(tmp_path):
+    overrides = ["data.n_events=120", "data.workers=1", "data.max_constituents=24", "train.steps=6"]
+    overrides += ["train.batch_size=16", "train.checkpoint_every=0", "model.width=8", "model.latent=8"]
+    m = harness.experiment_metrics("demo", overrides, tmp_path / "demo")
+    assert 0.0 <= m["test_auc"] <= 1.0 and m["train_compilations"] == 1
+    assert json.loads(json.dumps(m)) == m  # JSON-plain, as metrics.json would hold it
+    assert not (tmp_path / "demo" / "run.json").exists() and not (tmp_path / "demo" / "metrics.json").exists()
