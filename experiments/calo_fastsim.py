@@ -23,7 +23,6 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from hepjax.bench.harness import time_call
 from hepjax.config import RunConfig, param, section
 from hepjax.evaluation import classifier_two_sample_auc
 from hepjax.fastsim import (
@@ -45,6 +44,7 @@ from hepjax.fastsim.caloflow import CPU_RUNTIME as HOST_RUNTIME  # noqa: F401  (
 from hepjax.fastsim.caloflow import flow_arrays
 from hepjax.fastsim.plots import plot_roc, plot_timing
 from hepjax.flows import FlowConfig, mean_log_prob
+from hepjax.timing import time_call
 from hepjax.train import TrainConfig
 
 

@@ -20,10 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from pathlib import Path
-
-os.environ.setdefault("KERAS_BACKEND", "jax")
 
 import jax
 import numpy as np

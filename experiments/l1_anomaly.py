@@ -25,11 +25,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from functools import partial
 from pathlib import Path
-
-os.environ.setdefault("KERAS_BACKEND", "jax")
 
 import jax
 import numpy as np

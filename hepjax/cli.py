@@ -18,12 +18,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 import traceback
 
-# Keras 3 must run on JAX (no TensorFlow anywhere); set before anything imports keras.
-os.environ.setdefault("KERAS_BACKEND", "jax")
+# Keras 3 runs on JAX: importing hepjax (above any keras import) sets KERAS_BACKEND=jax when unset.
+import hepjax  # noqa: F401  (for that side effect of the package, documented in hepjax/__init__.py)
 
 # Modules that only the `bench` extra installs: their absence is a MissingExtraError, not a bug.
 _BENCH_EXTRA_MODULES = frozenset({"torch", "torch_geometric", "zuko", "dcor", "pyunfold"})

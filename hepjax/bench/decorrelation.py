@@ -7,8 +7,11 @@ and a straightforward PyTorch O(N^2) implementation (at N <= 16k), all in the sa
 3-D x at N = 4k against dcor (O(N^2) there); and the peak memory of the dense and the tiled
 paths, read from XLA's compiled memory analysis (``lower(...).compile().memory_analysis()``:
 arguments + outputs + temporaries, in bytes) without running them, plus (full mode) a real
-tiled run at N = 100k with its wall time. If ``results/decorrelation/metrics.json`` from the
-study exists, its best R50 at 1/JSD >= 10 per method is copied in.
+tiled run at N = 100k with its wall time. Given ``study_metrics=PATH`` (the ``metrics.json`` of a
+``hepjax run configs/decorrelation.yaml``; the bench never looks in the working directory for it),
+the study's best R50 at 1/JSD >= 10 per method is copied in.
+
+Threads: the harness gives torch and numba (dcor) as many threads as XLA:CPU uses.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ def _sample(n: int, seed: int, dim: int = 1):
     return x.astype(np.float32), y.astype(np.float32)
 
 
-def _study_metrics(path: Path, metrics: dict) -> str:
+def copy_study_metrics(path: Path, metrics: dict) -> str:
     """Copy the study's R50 figures from ``path`` into ``metrics``; return a note saying what was done.
 
     Keys: ``r50_undecorrelated``, ``inv_jsd_undecorrelated``, ``best_r50_at_inv_jsd_10_<method>``
@@ -82,11 +85,11 @@ def _study_metrics(path: Path, metrics: dict) -> str:
     )
 
 
-def run(*, quick: bool) -> dict:
+def run(*, quick: bool, study_metrics: str | Path | None = None) -> dict:
+    """Time the JAX distance correlation against dcor and torch; ``study_metrics``: see the module docstring."""
     import dcor
     import torch
 
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     sizes = (1024, 4096, 16384) if quick else (1024, 4096, 16384, 65536, 262144)
     metrics: dict = {}
     peer: dict = {}
@@ -145,7 +148,11 @@ def run(*, quick: bool) -> dict:
         )
     metrics["max_abs_diff_vs_dcor"] = max_diff
 
-    study_note = _study_metrics(Path("results/decorrelation/metrics.json"), metrics)
+    study_note = (
+        copy_study_metrics(Path(study_metrics), metrics)
+        if study_metrics is not None
+        else "Study figures not included (pass study_metrics=PATH to the area's run)."
+    )
     notes = (
         "float32 on the JAX side; dcor runs in float64 (its numba path). Memory: XLA compiled "
         "memory analysis (arguments + outputs + temporaries) of value and value+grad at N = 100k, 3-D x. " + study_note

@@ -1,20 +1,22 @@
 """Bench area ``fastsim``: CaloFlow vs the reference cascade, as the calo_fastsim experiment measures it.
 
-Runs ``configs/calo_fastsim.yaml`` (quick: a few hundred showers and short training) in a
-temporary folder and reports ``classifier_auc`` (flow vs cascade on held-out showers),
+Runs the experiment's pipeline (:func:`experiments.calo_fastsim.run`) on the settings of
+``configs/calo_fastsim.yaml`` (quick: a few hundred showers and short training) in a temporary
+folder, through :func:`hepjax.bench.harness.experiment_metrics` (no runner, no files read back), and
+reports ``classifier_auc`` (flow vs cascade on held-out showers),
 ``showers_per_s`` (flow, jit, batched) and ``reference_showers_per_s`` (cascade), both at
 100 GeV, and the separation powers of the CaloChallenge high-level features.
 """
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 
+from hepjax.bench.harness import experiment_metrics
 from hepjax.fastsim.caloflow import CPU_RUNTIME
 
-HOST_RUNTIME = CPU_RUNTIME  # the fast simulation's runtime, as `hepjax run configs/calo_fastsim.yaml` uses
+HOST_RUNTIME = CPU_RUNTIME  # declared here (an entry point): the runtime `hepjax run configs/calo_fastsim.yaml` uses
 
 QUICK = [
     "data.n_showers=400",
@@ -35,11 +37,8 @@ QUICK = [
 
 
 def run(*, quick: bool) -> dict:
-    from hepjax.runner import run as run_experiment
-
     with tempfile.TemporaryDirectory(prefix="bench_fastsim_") as tmp:
-        out = run_experiment("configs/calo_fastsim.yaml", [f"output_dir={tmp}"] + (QUICK if quick else []))
-        m = json.loads((Path(out) / "metrics.json").read_text())
+        m = experiment_metrics("calo_fastsim", QUICK if quick else [], Path(tmp))
     metrics = {
         "classifier_auc": m["classifier_auc"],
         "showers_per_s": m["showers_per_s"],

@@ -10,23 +10,22 @@ Measured in one run on one machine:
 * ``qconv_export_s`` / ``qconv_bit_mismatches``: the same export of a small quantized 1-D CNN
   (16 inputs -> QConv1D 8x3 -> ReLU cast -> QDense 5 -> softmax) on the same 1,000 inputs: the
   hls4ml ``Conv1D`` must reproduce :class:`hepjax.hls.QConv` bit for bit.
-* the two use cases, run through their experiments (``--quick``: tiny samples; otherwise the
-  configs' defaults): ``l1_anomaly_bit_mismatches``, ``l1_anomaly_tpr_at_fpr`` (mean over the
+* the two use cases, run through their experiments' pipelines (:func:`experiments.jet_tagging_l1.run`,
+  :func:`experiments.l1_anomaly.run`, via :func:`hepjax.bench.harness.experiment_metrics`; ``--quick``:
+  tiny samples; otherwise the configs' defaults): ``l1_anomaly_bit_mismatches``, ``l1_anomaly_tpr_at_fpr`` (mean over the
   four signals of the AE's TPR at FPR = 1 / n_background_test), ``jet_tagging_bit_mismatches``,
   ``jet_tagging_argmax_agreement``, ``jet_tagging_accuracy_qat`` and the rest of their metrics.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("KERAS_BACKEND", "jax")
-
 import numpy as np
+
+from hepjax.bench.harness import experiment_metrics
 
 _QUICK = {
     "jet_tagging_l1": ["data.n_events=40", "train.steps=30", "train.batch_size=32"],
@@ -115,11 +114,9 @@ def _export_timings(tmp: Path) -> dict:
 
 
 def _experiment(name: str, tmp: Path, quick: bool) -> tuple[dict, float]:
-    from hepjax.runner import run as run_experiment
-
     t0 = time.perf_counter()
-    wd = run_experiment(name, [f"output_dir={tmp / name}", *(_QUICK[name] if quick else [])])
-    return json.loads((Path(wd) / "metrics.json").read_text()), time.perf_counter() - t0
+    metrics = experiment_metrics(name, _QUICK[name] if quick else [], tmp / name)
+    return metrics, time.perf_counter() - t0
 
 
 def run(*, quick: bool) -> dict:

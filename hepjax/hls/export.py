@@ -15,7 +15,6 @@ that holds ``checkpoints/`` (written by :func:`hepjax.train.fit`), ``hls_export.
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -23,8 +22,6 @@ from typing import Any
 import numpy as np
 
 from hepjax.errors import CheckpointError
-
-os.environ.setdefault("KERAS_BACKEND", "jax")
 
 SPEC_FILE = "hls_export.json"
 VALIDATION_FILE = "validation.npz"

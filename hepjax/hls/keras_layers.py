@@ -11,10 +11,6 @@ Importing this module registers the converters with hls4ml's Keras-v3 front end.
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("KERAS_BACKEND", "jax")
-
 import keras
 import numpy as np
 
@@ -23,7 +19,10 @@ from hepjax.hls.qconv import conv_arithmetic, fixed_conv
 from hepjax.hls.quant import fixed_dense
 
 if keras.backend.backend() != "jax":
-    raise ImportError(f"hepjax.hls needs KERAS_BACKEND=jax (no TensorFlow); keras is using {keras.backend.backend()!r}")
+    raise ImportError(
+        f"hepjax.hls needs Keras on JAX (no TensorFlow), but keras is using {keras.backend.backend()!r}: set "
+        "KERAS_BACKEND=jax before keras is first imported (importing hepjax first does that when it is unset)"
+    )
 
 
 @keras.saving.register_keras_serializable(package="hepjax")

@@ -210,7 +210,7 @@ def fit(
         ckpt.close()
 
     if history and plot_keys and primary:
-        from hepjax.plotting import plot_training_curves
+        from hepjax.plotting import plot_training_curves  # train -> plotting, never back (docs/ARCHITECTURE.md)
 
-        plot_training_curves(workdir / "metrics.jsonl", workdir / "loss.png", keys=plot_keys)
+        plot_training_curves(read_metrics(workdir / "metrics.jsonl"), workdir / "loss.png", keys=plot_keys)
     return FitResult(state, history, resumed_from, compilations)

@@ -112,10 +112,10 @@ def test_study_with_edgeconv(tmp_path):
 
 
 def test_bench_reads_the_study(tmp_path):
-    from hepjax.bench.decorrelation import _study_metrics
+    from hepjax.bench.decorrelation import copy_study_metrics
 
     out: dict = {}
-    assert "absent" in _study_metrics(tmp_path / "missing.json", out) and out == {}
+    assert "absent" in copy_study_metrics(tmp_path / "missing.json", out) and out == {}
     path = tmp_path / "metrics.json"
     path.write_text(
         json.dumps(
@@ -129,6 +129,6 @@ def test_bench_reads_the_study(tmp_path):
             }
         )
     )
-    _study_metrics(path, out)
+    copy_study_metrics(path, out)
     assert out["r50_undecorrelated"] == 20.0 and out["best_r50_at_inv_jsd_10_disco"] == 11.0
     assert out["best_r50_at_inv_jsd_10_mode"] == 9.0 and out["best_r50_at_inv_jsd_10_mode0"] is None
