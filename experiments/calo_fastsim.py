@@ -49,7 +49,7 @@ from hepjax.train import TrainConfig
 
 
 @dataclasses.dataclass(frozen=True)
-class DataCfg:
+class DataConfig:
     n_showers: int = param(2000, ge=10, doc="reference showers (train + test)")
     e_min: float = param(1.0, gt=0.0, doc="incident energy range, log-uniform [GeV]")
     e_max: float = param(100.0, gt=0.0)
@@ -58,7 +58,7 @@ class DataCfg:
 
 
 @dataclasses.dataclass(frozen=True)
-class EvalCfg:
+class EvalConfig:
     timing_energies: tuple[float, ...] = param((1.0, 10.0, 100.0), doc="GeV")
     timing_showers: int = param(10, ge=1, doc="cascade showers per energy for the timing")
     flow_batch: int = param(1000, ge=1, doc="flow showers per jitted sampling call")
@@ -68,7 +68,7 @@ class EvalCfg:
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    data: DataCfg = section(DataCfg)
+    data: DataConfig = section(DataConfig)
     calorimeter: CalorimeterConfig = section(CalorimeterConfig)
     caloflow: CaloFlowConfig = section(CaloFlowConfig)
     flow1: FlowConfig = section(FlowConfig)
@@ -76,7 +76,7 @@ class Config:
     train1: TrainConfig = section(TrainConfig)
     train2: TrainConfig = section(TrainConfig)
     classifier: TrainConfig = section(TrainConfig)
-    evaluation: EvalCfg = section(EvalCfg)
+    eval: EvalConfig = section(EvalConfig)
 
 
 def _classifier_inputs(voxels: np.ndarray, energies: np.ndarray) -> np.ndarray:
@@ -106,15 +106,15 @@ def _input_subsets(
 
 def _timing(cfg: Config, sampler, p1, p2, seed: int) -> dict:
     out = {}
-    for e in cfg.evaluation.timing_energies:
-        n_ref = cfg.evaluation.timing_showers
+    for e in cfg.eval.timing_energies:
+        n_ref = cfg.eval.timing_showers
         t0 = time.perf_counter()
         simulate_showers(np.full(n_ref, e), seed=seed + 7, cfg=cfg.calorimeter)
         ref_rate = n_ref / (time.perf_counter() - t0)
-        energies = jax.numpy.full((cfg.evaluation.flow_batch,), e, jax.numpy.float32)
+        energies = jax.numpy.full((cfg.eval.flow_batch,), e, jax.numpy.float32)
         key = jax.random.PRNGKey(seed)
         dt = time_call(lambda: sampler.jitted(p1, p2, key, energies), repeats=5, warmup=1)
-        out[f"{e:g}"] = {"flow_showers_per_s": cfg.evaluation.flow_batch / dt, "reference_showers_per_s": ref_rate}
+        out[f"{e:g}"] = {"flow_showers_per_s": cfg.eval.flow_batch / dt, "reference_showers_per_s": ref_rate}
     return out
 
 
@@ -133,7 +133,7 @@ def run(cfg: RunConfig, workdir: Path) -> dict:
     c: Config = cfg.sections
     workdir = Path(workdir)
     validation = validate_cascade(
-        n_showers=c.evaluation.validation_showers,
+        n_showers=c.eval.validation_showers,
         seed=cfg.seed,
         cfg=c.calorimeter,
         plot_path=workdir / "cascade_vs_grindhammer_peters.png",
@@ -163,7 +163,7 @@ def run(cfg: RunConfig, workdir: Path) -> dict:
     cls = classifier_two_sample_auc(x_gen, x_ref, key=k_cls, train_cfg=c.classifier, workdir=workdir / "classifier")
     plot_roc(cls["scores"], cls["labels"], cls["auc"], workdir / "classifier_roc.png")
     by_input = {"voxels": cls["auc"]}
-    if c.evaluation.input_subsets:
+    if c.eval.input_subsets:
         for name, (a, b) in _input_subsets(f_gen, f_ref, x_gen, x_ref).items():
             by_input[name] = classifier_two_sample_auc(
                 a, b, key=k_cls, train_cfg=c.classifier, workdir=workdir / f"classifier_{name}"

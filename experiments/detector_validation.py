@@ -45,7 +45,7 @@ from hepjax.detector.tracker import TrackerGeometry
 
 
 @dataclasses.dataclass(frozen=True)
-class SmearCfg:
+class SmearConfig:
     hard: bool = param(True, doc="exact cuts and nearest-cell deposition (True) or soft (False)")
     temperature: float = param(1.0, gt=0.0, doc="soft-step temperature (hard=False only)")
     n_bins: int = param(12, ge=3, doc="bins of the resolution and efficiency curves")
@@ -56,7 +56,7 @@ class SmearCfg:
 @dataclasses.dataclass(frozen=True)
 class Config:
     sample: SampleConfig = section(SampleConfig)
-    smear: SmearCfg = section(SmearCfg)
+    smear: SmearConfig = section(SmearConfig)
     jets: JetConfig = section(JetConfig)
     tracker: TrackerGeometry = section(TrackerGeometry)
 
@@ -65,7 +65,7 @@ def _np(p: Particles) -> Particles:
     return Particles(*(np.asarray(x) for x in p))
 
 
-def _resolution_plots(p: Particles, r, params, cfg: SmearCfg, workdir: Path) -> dict:
+def _resolution_plots(p: Particles, r, params, cfg: SmearConfig, workdir: Path) -> dict:
     m = p.mask & (np.abs(p.eta) < 0.5)
     pt = p.pt.astype(np.float64)
     e_true = np.sqrt(p.mass.astype(np.float64) ** 2 + (pt * np.cosh(p.eta.astype(np.float64))) ** 2)
@@ -116,7 +116,7 @@ def _resolution_plots(p: Particles, r, params, cfg: SmearCfg, workdir: Path) -> 
     return out
 
 
-def _efficiency_plot(p: Particles, r, params, cfg: SmearCfg, workdir: Path) -> dict:
+def _efficiency_plot(p: Particles, r, params, cfg: SmearConfig, workdir: Path) -> dict:
     sp = np.asarray(r.species)
     mask = np.asarray(r.mask)
     edges = np.geomspace(0.1, 100.0, cfg.n_bins + 1)

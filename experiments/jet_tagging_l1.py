@@ -33,22 +33,22 @@ from hepjax.trigger.jet_tagging import CLASSES, accuracy, make_jets, qat_model_t
 
 
 @dataclasses.dataclass(frozen=True)
-class DataCfg:
+class DataConfig:
     n_events: int = param(8500, ge=20, doc="events per process (qcd_dijet, boosted_w, boosted_z, boosted_top)")
-    jet_ptmin: float = param(250.0, ge=0.0, doc="GeV, fat-jet threshold")
-    max_eta: float = param(2.0, gt=0.0)
+    jet_pt_min: float = param(250.0, ge=0.0, doc="GeV, fat-jet threshold")
+    jet_eta_max: float = param(2.0, gt=0.0)
     max_constituents: int = param(64, ge=8)
     test_fraction: float = param(0.4, gt=0.0, lt=1.0, doc="held-out jets (accuracy and export agreement)")
     workers: int = param(2, ge=1, doc="Pythia processes")
 
 
 @dataclasses.dataclass(frozen=True)
-class ModelCfg:
+class ModelConfig:
     hidden: tuple[int, ...] = param((64, 32, 32), doc="hidden widths (the benchmark: 64-32-32)")
 
 
 @dataclasses.dataclass(frozen=True)
-class QatCfg:
+class QatConfig:
     input_type: str = param("ap_fixed<16,6,AP_RND,AP_SAT>")
     weight_bits: int = param(6, ge=2, le=16)
     weight_integer: int = param(1, doc="integer bits incl. sign of weights and biases")
@@ -63,7 +63,7 @@ class QatCfg:
 
 
 @dataclasses.dataclass(frozen=True)
-class ExportCfg:
+class ExportConfig:
     enabled: bool = param(True)
     ptq_precision: str = param(
         "ap_fixed<16,6,AP_RND,AP_SAT>",
@@ -75,11 +75,11 @@ class ExportCfg:
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    data: DataCfg = section(DataCfg)
-    model: ModelCfg = section(ModelCfg)
-    qat: QatCfg = section(QatCfg)
+    data: DataConfig = section(DataConfig)
+    model: ModelConfig = section(ModelConfig)
+    qat: QatConfig = section(QatConfig)
     train: TrainConfig = section(TrainConfig)
-    export: ExportCfg = section(ExportCfg)
+    export: ExportConfig = section(ExportConfig)
 
 
 def run(cfg, workdir: Path) -> dict:

@@ -40,7 +40,7 @@ from hepjax.train import ArrayDataset, TrainConfig, fit
 
 
 @dataclasses.dataclass(frozen=True)
-class DataCfg:
+class DataConfig:
     background: tuple[int, int, int, int] = param(
         (6000, 4000, 1500, 500), doc="events of w_lnu, qcd_dijet, z_ll, ttbar"
     )
@@ -50,7 +50,7 @@ class DataCfg:
 
 
 @dataclasses.dataclass(frozen=True)
-class ModelCfg:
+class ModelConfig:
     hidden: tuple[int, ...] = param((32, 16))
     latent: int = param(3, ge=1)
     beta: float = param(0.05, ge=0.0, doc="VAE KL weight (0.5 collapsed the latent: most mu quantized to 0)")
@@ -58,7 +58,7 @@ class ModelCfg:
 
 
 @dataclasses.dataclass(frozen=True)
-class QatCfg:
+class QatConfig:
     input_type: str = param("ap_fixed<16,6,AP_RND,AP_SAT>")
     weight_bits: int = param(8, ge=2, le=8, doc="<= 8 bits")
     weight_integer: int = param(2)
@@ -73,7 +73,7 @@ class QatCfg:
 
 
 @dataclasses.dataclass(frozen=True)
-class ExportCfg:
+class ExportConfig:
     enabled: bool = param(True)
     reuse_factor: int = param(1, ge=1)
     io_type: str = param("parallel", choices=("parallel", "stream"))
@@ -81,11 +81,11 @@ class ExportCfg:
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    data: DataCfg = section(DataCfg)
-    model: ModelCfg = section(ModelCfg)
-    qat: QatCfg = section(QatCfg)
+    data: DataConfig = section(DataConfig)
+    model: ModelConfig = section(ModelConfig)
+    qat: QatConfig = section(QatConfig)
     train: TrainConfig = section(TrainConfig)
-    export: ExportCfg = section(ExportCfg)
+    export: ExportConfig = section(ExportConfig)
 
 
 def run(cfg, workdir: Path) -> dict:

@@ -39,7 +39,7 @@ from hepjax.train import TrainConfig
 
 
 @dataclasses.dataclass(frozen=True)
-class SamplesCfg:
+class DataConfig:
     process: str = param("qcd_dijet", doc="hepjax.data process")
     n_events: int = param(4000, ge=10, doc="events per sample")
     common_settings: tuple[str, ...] = param(("PartonLevel:MPI = off",), doc="Pythia settings of both samples")
@@ -47,26 +47,26 @@ class SamplesCfg:
     data_settings: tuple[str, ...] = param(("Tune:pp = 14", "TimeShower:alphaSvalue = 0.115"), doc="the 'data' sample")
     workers: int = param(1, ge=1)
     cache_dir: str | None = param(None)
-    jet_ptmin: float = param(50.0, ge=0.0, doc="GeV")
+    jet_pt_min: float = param(50.0, ge=0.0, doc="GeV")
     test_fraction: float = param(0.5, gt=0.0, lt=1.0)
     bins: int = param(30, ge=4, doc="histogram bins for chi2/ndf")
 
 
 @dataclasses.dataclass(frozen=True)
-class EvalCfg:
+class EvalConfig:
     leave_one_out: bool = param(True, doc="retrain the classifier after correction without each observable")
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    samples: SamplesCfg = section(SamplesCfg)
+    data: DataConfig = section(DataConfig)
     flow: FlowConfig = section(FlowConfig)
     train: TrainConfig = section(TrainConfig)
     classifier: TrainConfig = section(TrainConfig)
-    evaluation: EvalCfg = section(EvalCfg)
+    eval: EvalConfig = section(EvalConfig)
 
 
-def _observables(s: SamplesCfg, settings: tuple[str, ...], seed: int) -> np.ndarray:
+def _observables(s: DataConfig, settings: tuple[str, ...], seed: int) -> np.ndarray:
     sample = generate(
         s.process,
         s.n_events,
@@ -75,7 +75,7 @@ def _observables(s: SamplesCfg, settings: tuple[str, ...], seed: int) -> np.ndar
         workers=s.workers,
         cache_dir=s.cache_dir,
     )
-    jets = cluster_jets(sample.particles, R=0.4, ptmin=s.jet_ptmin, max_jets=1, max_constituents=128)
+    jets = cluster_jets(sample.particles, R=0.4, ptmin=s.jet_pt_min, max_jets=1, max_constituents=128)
     return leading_jet_observables(jets, seed=seed)
 
 
@@ -88,7 +88,7 @@ def _bins(a: np.ndarray, b: np.ndarray, n: int, integer: bool) -> np.ndarray:
 
 def run(cfg: RunConfig, workdir: Path) -> dict:
     c: Config = cfg.sections
-    s = c.samples
+    s = c.data
     workdir = Path(workdir)
     x_sim = _observables(s, s.sim_settings, cfg.seed)
     x_data = _observables(s, s.data_settings, cfg.seed + 1)
@@ -136,7 +136,7 @@ def run(cfg: RunConfig, workdir: Path) -> dict:
         data_te_i, corrected, key=k_after, train_cfg=c.classifier, workdir=workdir / "cls_after"
     )
     without = {}
-    if c.evaluation.leave_one_out:
+    if c.eval.leave_one_out:
         for i, name in enumerate(OBSERVABLES):
             keep = [j for j in range(len(OBSERVABLES)) if j != i]
             without[name] = classifier_two_sample_auc(

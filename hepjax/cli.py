@@ -91,7 +91,9 @@ def _bench_areas() -> list[str]:
     spec = importlib.util.find_spec("hepjax.bench")
     locations = spec.submodule_search_locations if spec else None
     return sorted(
-        m.name for m in pkgutil.iter_modules(locations or []) if m.name != "harness" and not m.name.startswith("_")
+        m.name
+        for m in pkgutil.iter_modules(locations or [])
+        if m.name != "harness" and not m.ispkg and not m.name.startswith("_")
     )
 
 

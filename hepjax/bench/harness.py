@@ -56,14 +56,16 @@ __all__ = [
     "time_call",
 ]
 
-_NOT_AREAS = {"harness", "peers"}
+_NOT_AREAS = {"harness"}  # and sub-packages (the peers): an area is a module
 
 
 def list_areas() -> list[str]:
     import hepjax.bench as pkg
 
     return sorted(
-        m.name for m in pkgutil.iter_modules(pkg.__path__) if m.name not in _NOT_AREAS and not m.name.startswith("_")
+        m.name
+        for m in pkgutil.iter_modules(pkg.__path__)
+        if m.name not in _NOT_AREAS and not m.ispkg and not m.name.startswith("_")
     )
 
 

@@ -17,7 +17,7 @@ CLASSES = ("q", "g", "W", "Z", "t")
 def make_jets(cfg, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Features ``[n, 16]`` and labels ``[n]`` (index into :data:`CLASSES`), class-balanced.
 
-    ``cfg`` has ``n_events`` (per process), ``jet_ptmin`` (GeV), ``max_eta``, ``max_constituents`` and
+    ``cfg`` has ``n_events`` (per process), ``jet_pt_min`` (GeV), ``jet_eta_max``, ``max_constituents`` and
     ``workers``. Jets: anti-kT R = 0.8 of ``qcd_dijet`` (pT-hat 300-600 GeV), ``boosted_w``,
     ``boosted_z`` and ``boosted_top``, labelled by the matched parton (q, g, W, Z, t).
     """
@@ -30,9 +30,9 @@ def make_jets(cfg, seed: int) -> tuple[np.ndarray, np.ndarray]:
         (("qcd_dijet", qcd_settings(300.0, 600.0)), ("boosted_w", ()), ("boosted_z", ()), ("boosted_top", ()))
     ):
         s = generate(proc, cfg.n_events, seed + 101 * i, settings=settings, workers=cfg.workers, progress=False)
-        jets = cluster_jets(s.particles, R=0.8, ptmin=cfg.jet_ptmin, max_jets=2, max_constituents=cfg.max_constituents)
+        jets = cluster_jets(s.particles, R=0.8, ptmin=cfg.jet_pt_min, max_jets=2, max_constituents=cfg.max_constituents)
         lab = np.abs(match_jets_to_partons(jets, s.partons, dr=0.8))
-        ok = jets.mask & (np.abs(jets.eta) < cfg.max_eta) & np.isin(lab, list(label_of))
+        ok = jets.mask & (np.abs(jets.eta) < cfg.jet_eta_max) & np.isin(lab, list(label_of))
         if proc != "qcd_dijet":  # from the boson/top samples keep only the boson/top jets
             ok &= np.isin(lab, (24, 23, 6))
         c = jets.constituents

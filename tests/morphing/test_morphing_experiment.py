@@ -13,8 +13,8 @@ def test_morphing_experiment_end_to_end(tmp_path):
         "configs/morphing.yaml",
         [
             f"output_dir={tmp_path}",
-            "samples.n_events=120",
-            f"samples.cache_dir={tmp_path / 'cache'}",
+            "data.n_events=120",
+            f"data.cache_dir={tmp_path / 'cache'}",
             "flow.layers=2",
             "flow.hidden=[8]",
             "train.steps=3",
