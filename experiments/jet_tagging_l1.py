@@ -27,7 +27,7 @@ import numpy as np
 
 from hepjax.config import param, section
 from hepjax.evaluation import roc_curve
-from hepjax.hls.layer_config import LayerQat
+from hepjax.hls.layer_config import ExportConfig, LayerQat
 from hepjax.train import TrainConfig
 from hepjax.trigger.jet_tagging import CLASSES, accuracy, make_jets, qat_model_types, train_tagger
 
@@ -60,17 +60,6 @@ class QatConfig:
     layers: tuple[LayerQat, ...] = param(
         (), doc="per-layer overrides, e.g. [{name: dense_0, weight_bits: 8, weight_integer: 2}]"
     )
-
-
-@dataclasses.dataclass(frozen=True)
-class ExportConfig:
-    enabled: bool = param(True)
-    ptq_precision: str = param(
-        "ap_fixed<16,6,AP_RND,AP_SAT>",
-        doc="hls4ml type of the float model (post-training quantization); hls4ml's plain ap_fixed<16,6> truncates (AP_TRN) and wraps",
-    )
-    reuse_factor: int = param(1, ge=1)
-    io_type: str = param("parallel", choices=("parallel", "stream"))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -35,7 +35,7 @@ from hepjax.anomaly import BACKGROUNDS, SIGNALS, anomaly_score, build_model, mak
 from hepjax.anomaly.metrics import summarise_scores
 from hepjax.anomaly.plots import roc_plot
 from hepjax.config import param, section
-from hepjax.hls.layer_config import LayerQat
+from hepjax.hls.layer_config import ExportConfig, LayerQat
 from hepjax.train import ArrayDataset, TrainConfig, fit
 
 
@@ -70,13 +70,6 @@ class QatConfig:
         doc="per-layer overrides named <model>/dense_<i> (ae/..., vae/encoder/..., vae/decoder/...), "
         "e.g. [{name: ae/dense_0, weight_bits: 6}]",
     )
-
-
-@dataclasses.dataclass(frozen=True)
-class ExportConfig:
-    enabled: bool = param(True)
-    reuse_factor: int = param(1, ge=1)
-    io_type: str = param("parallel", choices=("parallel", "stream"))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -5,21 +5,14 @@ import json
 import yaml
 
 from hepjax.runner import run
+from tests.tiny import DEMO_TINY
 
 
 def test_demo_end_to_end(tmp_path):
     out = tmp_path / "demo"
     overrides = [
         f"output_dir={out}",
-        "data.n_events=120",
-        "data.workers=1",
-        "data.max_constituents=24",
-        "train.steps=6",
-        "train.batch_size=16",
-        "train.log_every=3",
-        "train.checkpoint_every=3",
-        "model.width=8",
-        "model.latent=8",
+        *DEMO_TINY,
     ]
     workdir = run("configs/demo.yaml", overrides)
     assert workdir == out

@@ -10,20 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.tiny import DEMO_TINY
+
 ROOT = Path(__file__).resolve().parents[1]
 
-# Tiny sizes of tests/test_demo.py: the point is that the installed package finds and runs its study.
-TINY_DEMO = [
-    "data.n_events=120",
-    "data.workers=1",
-    "data.max_constituents=24",
-    "train.steps=6",
-    "train.batch_size=16",
-    "train.log_every=3",
-    "train.checkpoint_every=3",
-    "model.width=8",
-    "model.latent=8",
-]
+TINY_DEMO = list(DEMO_TINY)
 
 
 def test_pyproject_lists_every_package():

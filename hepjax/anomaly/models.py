@@ -43,21 +43,9 @@ def trigger_mlp(q, widths, prefix: str, *, source: str = ""):
     ``activation_bits``, ``activation_integer`` and ``layers`` (per-layer overrides, named
     ``<prefix>dense_<i>``).
     """
-    from hepjax.hls.models import TriggerMLP, qat_types
+    from hepjax.hls.models import TriggerMLP, qat_types_from_section
 
-    n = len(widths)
-    t = qat_types(
-        n,
-        input_type=q.input_type,
-        weight_bits=q.weight_bits,
-        integer_bits=q.weight_integer,
-        result_type=q.result_type,
-        activation_bits=q.activation_bits,
-        activation_integer=q.activation_integer,
-        layers=q.layers,
-        prefix=prefix,
-        source=source,
-    )
+    t = qat_types_from_section(q, len(widths), prefix=prefix, source=source)
     return TriggerMLP(tuple(widths), **t)
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import Literal
 
 from hepjax.config import ConfigError, param
 from hepjax.hls.fixed import FixedSpec
@@ -136,3 +137,17 @@ def apply_layer_overrides(
 def dense_names(n_layers: int, prefix: str = "") -> list[str]:
     """The names TriggerMLP gives its Dense layers, with the model prefix."""
     return [f"{prefix}dense_{i}" for i in range(n_layers)]
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportConfig:
+    """The ``export:`` section of a trigger study: hls4ml export and C simulation of its models."""
+
+    enabled: bool = param(True)
+    ptq_precision: str = param(
+        "ap_fixed<16,6,AP_RND,AP_SAT>",
+        doc="hls4ml type of a float model (post-training quantization); hls4ml's plain ap_fixed<16,6> "
+        "truncates (AP_TRN) and wraps",
+    )
+    reuse_factor: int = param(1, ge=1)
+    io_type: Literal["parallel", "stream"] = param("parallel")

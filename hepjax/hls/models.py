@@ -121,6 +121,25 @@ def qat_types(
     return out
 
 
+def qat_types_from_section(q, n_layers: int, *, prefix: str = "", source: str = "") -> dict:
+    """:func:`qat_types` from a config section ``q`` with ``input_type``, ``weight_bits``,
+    ``weight_integer``, ``result_type``, ``activation_bits``, ``activation_integer``, ``layers`` and,
+    optionally, ``logit_type`` (the last Dense's result type)."""
+    return qat_types(
+        n_layers,
+        input_type=q.input_type,
+        weight_bits=q.weight_bits,
+        integer_bits=q.weight_integer,
+        result_type=q.result_type,
+        activation_bits=q.activation_bits,
+        activation_integer=q.activation_integer,
+        output_type=getattr(q, "logit_type", None),
+        layers=q.layers,
+        prefix=prefix,
+        source=source,
+    )
+
+
 def module_spec(module: nn.Module) -> dict:
     """JSON-able description that :func:`build_module` turns back into ``module``."""
     cls = type(module)

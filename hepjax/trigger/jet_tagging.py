@@ -95,18 +95,7 @@ def qat_model_types(q, n_layers: int, *, source: str = "") -> dict:
       ConfigError: an override names no layer of the model, or asks for an impossible type.
     """
     from hepjax.hls.layer_config import check_layer_names, dense_names
-    from hepjax.hls.models import qat_types
+    from hepjax.hls.models import qat_types_from_section
 
     check_layer_names(q.layers, dense_names(n_layers), source=source)
-    return qat_types(
-        n_layers,
-        input_type=q.input_type,
-        weight_bits=q.weight_bits,
-        integer_bits=q.weight_integer,
-        result_type=q.result_type,
-        activation_bits=q.activation_bits,
-        activation_integer=q.activation_integer,
-        output_type=q.logit_type,
-        layers=q.layers,
-        source=source,
-    )
+    return qat_types_from_section(q, n_layers, source=source)

@@ -6,18 +6,9 @@ import pytest
 
 from hepjax.runinfo import read_state
 from hepjax.runner import run
+from tests.tiny import DEMO_TINY
 
-TINY = [
-    "data.n_events=120",
-    "data.workers=1",
-    "data.max_constituents=24",
-    "train.steps=6",
-    "train.batch_size=16",
-    "train.log_every=3",
-    "train.checkpoint_every=3",
-    "model.width=8",
-    "model.latent=8",
-]
+TINY = list(DEMO_TINY)
 
 
 def _metrics(out):

@@ -1,0 +1,14 @@
+"""Tiny configs shared by the end-to-end tests (a few seconds of Pythia and training each)."""
+
+#: The demo at test size: 120 events per process, 6 training steps, checkpoints at 3 and 6.
+DEMO_TINY = (
+    "data.n_events=120",
+    "data.workers=1",
+    "data.max_constituents=24",
+    "train.steps=6",
+    "train.batch_size=16",
+    "train.log_every=3",
+    "train.checkpoint_every=3",
+    "model.width=8",
+    "model.latent=8",
+)
