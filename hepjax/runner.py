@@ -62,11 +62,28 @@ def check_resumable(workdir: Path, config: dict) -> None:
         )
 
 
+def _check_output_dir(workdir: Path) -> None:
+    """Refuse an ``output_dir`` that is a file, lies under a file, or cannot be written, before any work."""
+    import os
+
+    for parent in [workdir, *workdir.parents]:
+        if parent.exists():
+            if not parent.is_dir():
+                what = "is a file" if parent == workdir else f"lies under {parent}, which is a file"
+                raise ConfigError(f"output_dir={workdir} {what}; pass output_dir=<a folder>")
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise ConfigError(
+                    f"output_dir={workdir}: {parent} is not writable; pass output_dir=<a writable folder>"
+                )
+            return
+
+
 def run_config(cfg: RunConfig, argv: list[str] | None = None) -> Path:
     """Write the run info, run the experiment and write its ``metrics.json``; return the folder."""
     import jax
 
     workdir = Path(cfg.output_dir)
+    _check_output_dir(workdir)
     primary = jax.process_index() == 0
     config = cfg.to_dict()
     if primary and _fresh_start(config):

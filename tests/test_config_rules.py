@@ -44,3 +44,32 @@ def test_study_windows_are_checked_before_any_event_is_generated(config, overrid
 
     with pytest.raises(ConfigError, match=keys):
         load_config(config, overrides)
+
+
+def test_a_yaml_key_written_twice_is_refused_with_both_lines(tmp_path):
+    from hepjax.config import load_config
+
+    path = tmp_path / "twice.yaml"
+    path.write_text("experiment: demo\nseed: 1\nseed: 2\n")
+    with pytest.raises(ConfigError, match=r"twice\.yaml: key 'seed' is written twice \(lines 2 and 3\)"):
+        load_config(path)
+
+
+def test_an_override_given_twice_is_refused():
+    from hepjax.config import load_config
+
+    with pytest.raises(ConfigError, match=r"override train\.steps is given twice"):
+        load_config("demo", ["train.steps=3", "train.steps=4"])
+
+
+def test_output_dir_that_is_a_file_or_under_one_is_refused_before_any_work(tmp_path):
+    from hepjax.config import load_config
+    from hepjax.runner import run_config
+
+    afile = tmp_path / "results.txt"
+    afile.write_text("not a folder")
+    for out, what in [(afile, "is a file"), (afile / "run", "lies under")]:
+        cfg = load_config("demo", [f"output_dir={out}"])
+        with pytest.raises(ConfigError, match=f"output_dir=.* {what}"):
+            run_config(cfg)
+    assert afile.read_text() == "not a folder"

@@ -48,7 +48,19 @@ from hepjax.config.schema import ConfigError, build, param, to_dict
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that also reads ``3e-4`` as a float (YAML 1.2; YAML 1.1 wants ``3.0e-4``)."""
+    """SafeLoader that also reads ``3e-4`` as a float (YAML 1.2; YAML 1.1 wants ``3.0e-4``) and refuses a
+    key written twice in one mapping (PyYAML silently keeps the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise ConfigError(
+                    f"key {key!r} is written twice (lines {seen[key]} and {key_node.start_mark.line + 1}); keep one"
+                )
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
 
 
 _Loader.add_implicit_resolver(
@@ -190,8 +202,13 @@ def apply_overrides(data: dict, overrides: list[str], source: str) -> dict:
     import copy
 
     data = copy.deepcopy(data)
+    given: set[str] = set()
     for text in overrides:
         parts, value = parse_override(text)
+        dotted = ".".join(parts)
+        if dotted in given:
+            raise ConfigError(f"{source}: override {dotted} is given twice; keep one")
+        given.add(dotted)
         node = data
         for i, part in enumerate(parts[:-1]):
             nxt = node.setdefault(part, {})
@@ -255,6 +272,8 @@ def load_config(name_or_path: str | Path, overrides: list[str] | None = None) ->
         raw = read_yaml(path.read_text())
     except yaml.YAMLError as err:
         raise ConfigError(f"{source}: not valid YAML: {yaml_error_line(err)}") from None
+    except ConfigError as err:
+        raise ConfigError(f"{source}: {err}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: top level must be a mapping")
     raw = apply_overrides(raw, list(overrides or []), source)
