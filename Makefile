@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	@echo "installing hepjax and its dependencies into $(VENV) (about a minute)..."
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,io]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -33,10 +33,6 @@ lint: $(STAMP)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow -q
 
-## ruff: lint and formatting check (the formatter itself: ruff format .)
-lint: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
 
 ## quick benchmarks of every area (installs the peers of the `bench` extra)
 bench: $(STAMP)

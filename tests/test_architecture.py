@@ -31,6 +31,8 @@ PHYSICS = {
     "design",
     "pflow",
     "unfolding",
+    "stats",
+    "io",
 }
 ENTRY = {"bench", "runner", "cli", "experiments"}
 ALLOWED: dict[str, set[str]] = {
