@@ -29,7 +29,7 @@ _BENCH_EXTRA_MODULES = frozenset({"torch", "torch_geometric", "zuko", "dcor", "p
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from hepjax.config import experiment_module, load_config
+    from hepjax.runner import experiment_module, load_config
 
     cfg = load_config(args.config, args.overrides)  # validate before touching devices
     if args.print_config:

@@ -2,15 +2,92 @@
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import logging
+import re
 from pathlib import Path
 
-from hepjax.config import ConfigError, RunConfig, experiment_module, load_config
-from hepjax.config.loader import read_yaml, shipped_configs, shipped_studies
+import yaml
+
+from hepjax.config import ConfigError, RunConfig, apply_overrides, build, param, resolve_config_path
+from hepjax.config.loader import read_yaml, shipped_configs, shipped_studies, studies_package, yaml_error_line
 from hepjax.data.cache import digest
 from hepjax.runinfo import move_aside, write_metrics, write_run_info, write_state
 
 log = logging.getLogger(__name__)
+
+
+_MODULE_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+def _import(module: str):
+    """Import ``module``; None if it (or a package on its path) does not exist."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as err:
+        parts = module.split(".")
+        if err.name in {".".join(parts[: i + 1]) for i in range(len(parts))}:
+            return None
+        raise  # the module exists but imports something missing: a broken study, keep the traceback
+
+
+def experiment_module(name: str):
+    """The study module that ``experiment: name`` means; it must define ``Config`` and ``run``.
+
+    ``name`` is a shipped study (``demo``) or an import path (``mystudy``, ``mypkg.mystudy``) of a module
+    on ``sys.path``.
+
+    Raises:
+      ConfigError: ``name`` is not a module path, no such module exists, or it lacks ``Config``/``run``.
+    """
+    if not isinstance(name, str) or not _MODULE_PATH.match(name):
+        raise ConfigError(f"experiment {name!r} must be a study name (demo) or a module path (mypkg.mystudy)")
+    mod = None
+    if "." not in name:
+        mod = _import(f"{studies_package()}.{name}")
+    if mod is None:
+        mod = _import(name)
+    if mod is None:
+        raise ConfigError(
+            f"unknown experiment {name!r}: no shipped study of that name (see `hepjax list`) and no importable "
+            f"module {name!r} (is its package on PYTHONPATH?)"
+        )
+    if not hasattr(mod, "Config") or not hasattr(mod, "run"):
+        raise ConfigError(f"experiment {name!r} ({mod.__file__}) must define Config and run(config, workdir)")
+    return mod
+
+
+def load_config(name_or_path: str | Path, overrides: list[str] | None = None) -> RunConfig:
+    """Load a YAML config, apply overrides and validate it against its experiment's ``Config``.
+
+    Raises:
+      ConfigError: missing file, bad YAML, unknown experiment/key, wrong type or bad range;
+        the message names the key and the file.
+    """
+    path = resolve_config_path(name_or_path)
+    source = str(path)
+    try:
+        raw = read_yaml(path.read_text())
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{source}: not valid YAML: {yaml_error_line(err)}") from None
+    except ConfigError as err:
+        raise ConfigError(f"{source}: {err}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: top level must be a mapping")
+    raw = apply_overrides(raw, list(overrides or []), source)
+    header = build(_Header, {k: raw.pop(k) for k in ("experiment", "seed", "output_dir") if k in raw}, source=source)
+    mod = experiment_module(header.experiment)
+    sections = build(mod.Config, raw, source=source)
+    out = header.output_dir or str(Path("results") / Path(path.name).stem)
+    return RunConfig(header.experiment, header.seed, out, source, sections)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Header:
+    experiment: str = param(dataclasses.MISSING, doc="a shipped study (demo) or a module path (mypkg.mystudy)")
+    seed: int = param(0, ge=0, doc="master seed; every random stream derives from it")
+    output_dir: str = param("", doc="results folder (default results/<config name>)")
 
 
 def list_experiments() -> list[str]:

@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from hepjax.config import ConfigError, build, load_config, param, parse_override, section, to_dict
+from hepjax.config import ConfigError, build, param, parse_override, section, to_dict
+from hepjax.runner import load_config
 from hepjax.train import TrainConfig
 
 

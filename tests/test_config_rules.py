@@ -40,14 +40,14 @@ def test_cross_field_rule_names_both_keys_and_the_file():
     ],
 )
 def test_study_windows_are_checked_before_any_event_is_generated(config, overrides, keys):
-    from hepjax.config import load_config
+    from hepjax.runner import load_config
 
     with pytest.raises(ConfigError, match=keys):
         load_config(config, overrides)
 
 
 def test_a_yaml_key_written_twice_is_refused_with_both_lines(tmp_path):
-    from hepjax.config import load_config
+    from hepjax.runner import load_config
 
     path = tmp_path / "twice.yaml"
     path.write_text("experiment: demo\nseed: 1\nseed: 2\n")
@@ -56,15 +56,14 @@ def test_a_yaml_key_written_twice_is_refused_with_both_lines(tmp_path):
 
 
 def test_an_override_given_twice_is_refused():
-    from hepjax.config import load_config
+    from hepjax.runner import load_config
 
     with pytest.raises(ConfigError, match=r"override train\.steps is given twice"):
         load_config("demo", ["train.steps=3", "train.steps=4"])
 
 
 def test_output_dir_that_is_a_file_or_under_one_is_refused_before_any_work(tmp_path):
-    from hepjax.config import load_config
-    from hepjax.runner import run_config
+    from hepjax.runner import load_config, run_config
 
     afile = tmp_path / "results.txt"
     afile.write_text("not a folder")

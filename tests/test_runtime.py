@@ -59,6 +59,6 @@ def test_bad_values_and_declarations():
 
     with pytest.raises(TypeError, match="HOST_RUNTIME"):
         declared_runtime(Mod)
-    from hepjax.config.loader import experiment_module  # the runner's way to an experiment module
+    from hepjax.runner import experiment_module  # the runner's way to an experiment module
 
     assert declared_runtime(experiment_module("tracking")) == HostRuntime("none", True)

@@ -164,7 +164,7 @@ def experiment_metrics(config: str | Path, overrides: Sequence[str], workdir: st
     reads nothing back: the metrics are the pipeline's return value, made JSON-plain (as
     ``metrics.json`` would hold them).
     """
-    from hepjax.config import experiment_module, load_config
+    from hepjax.runner import experiment_module, load_config
 
     workdir = Path(workdir)
     cfg = load_config(config, [f"output_dir={workdir}", *overrides])

@@ -1,10 +1,12 @@
-"""Experiment configuration: YAML files validated into typed, frozen dataclasses."""
+"""Experiment configuration: YAML files validated into typed, frozen dataclasses.
+
+Reading a config against its study's schema (:func:`hepjax.runner.load_config`) belongs to the runner,
+the entry point that may import the studies.
+"""
 
 from hepjax.config.loader import (
     RunConfig,
     apply_overrides,
-    experiment_module,
-    load_config,
     parse_override,
     resolve_config_path,
     shipped_configs,
@@ -18,8 +20,6 @@ __all__ = [
     "RunConfig",
     "apply_overrides",
     "build",
-    "experiment_module",
-    "load_config",
     "param",
     "parse_override",
     "resolve_config_path",

@@ -3,10 +3,10 @@ overrides reach exactly the named layer's quantizers. (The written hls4ml projec
 
 import pytest
 
-from hepjax.config import ConfigError, load_config
+from hepjax.config import ConfigError
 from hepjax.hls.layer_config import LayerQat
 from hepjax.hls.models import TriggerMLP, qat_types
-from hepjax.runner import run
+from hepjax.runner import load_config, run
 
 JT, L1 = "configs/jet_tagging_l1.yaml", "configs/l1_anomaly.yaml"
 
