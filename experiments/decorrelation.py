@@ -40,12 +40,13 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from hepjax.config import CrossFieldError, RunConfig, param, section
-from hepjax.decorrelation.penalties import PENALTIES, get_penalty
+from hepjax.decorrelation.penalties import PENALTIES
 from hepjax.decorrelation.plots import NAMES, pareto_plot, sculpting_plots
 from hepjax.decorrelation.study import (
     build_dataset,
     run_line,
     run_record,
+    scan_penalty,
     scan_summary,
     split_and_weight,
     train_and_score,
@@ -136,23 +137,6 @@ class Config:
             raise CrossFieldError(("model.k", "data.max_constituents"), "EdgeConv needs k < max_constituents")
 
 
-def make_penalty(method: str, lam: float, c: Config, mass_scale: tuple[float, float]):
-    """The ``method`` penalty at strength ``lam`` with the scan's options."""
-    s = c.scan
-    mode = {"bins": s.mode_bins, "mass_range": (c.data.mass_min, c.data.mass_max)}
-    options = {
-        "mode0": mode,
-        "mode1": mode,
-        "adversarial": {
-            "ramp_steps": int(s.adversary_ramp * c.train.steps),
-            "mass_scale": mass_scale,
-            "n_components": s.adversary_components,
-            "hidden": s.adversary_hidden,
-        },
-    }
-    return get_penalty(method, strength=lam, **options.get(method, {}))
-
-
 # --------------------------------------------------------------------------------------------
 # The study
 # --------------------------------------------------------------------------------------------
@@ -175,7 +159,7 @@ def run(cfg: RunConfig, workdir: Path) -> dict:
     for method, lam in bar:
         t_run = time.perf_counter()
         k_init, k_adv, k_train = jax.random.split(jax.random.fold_in(key, 0), 3)  # same init for every run
-        penalty = make_penalty(method, lam, c, mass_scale)
+        penalty = scan_penalty(method, lam, c.scan, (c.data.mass_min, c.data.mass_max), c.train.steps, mass_scale)
         scores, result = train_and_score(
             init_fn,
             apply_fn,

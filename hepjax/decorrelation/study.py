@@ -17,6 +17,7 @@ import numpy as np
 
 from hepjax.data import Particles, qcd_settings
 from hepjax.decorrelation.metrics import inverse_jsd
+from hepjax.decorrelation.penalties import get_penalty
 from hepjax.detector import cms_like, smear
 from hepjax.evaluation import jensen_shannon, rejection_at_efficiency, roc_auc
 from hepjax.tagging import ETA_PHI, constituent_features, jet_constituents
@@ -123,6 +124,30 @@ def run_record(scores: np.ndarray, test: dict, edges: np.ndarray, *, draws: int,
     m_bkg = test["mass"][test["label"] < 0.5]
     rec["inv_jsd_random_cut"] = finite_or_none(random_cut_inv_jsd(m_bkg, rec["eps_b_at_eps_s_50"], edges, draws, seed))
     return rec
+
+
+def scan_penalty(method: str, lam: float, scan, mass_range: tuple[float, float], steps: int, mass_scale):
+    """The ``method`` penalty at strength ``lam`` with a scan section's options.
+
+    Args:
+      scan: the study's scan section (``mode_bins``, ``adversary_ramp``, ``adversary_components``,
+        ``adversary_hidden``).
+      mass_range: (GeV, GeV), the MoDe bins' range.
+      steps: training steps, over a fraction ``scan.adversary_ramp`` of which the adversary's λ ramps up.
+      mass_scale: (mean, std) in GeV of the training jets' mass, the adversary's input scaling.
+    """
+    mode = {"bins": scan.mode_bins, "mass_range": tuple(mass_range)}
+    options = {
+        "mode0": mode,
+        "mode1": mode,
+        "adversarial": {
+            "ramp_steps": int(scan.adversary_ramp * steps),
+            "mass_scale": mass_scale,
+            "n_components": scan.adversary_components,
+            "hidden": scan.adversary_hidden,
+        },
+    }
+    return get_penalty(method, strength=lam, **options.get(method, {}))
 
 
 def split_and_weight(data: dict, test_fraction: float, seed: int) -> tuple[dict, dict, tuple[float, float]]:
