@@ -1,5 +1,18 @@
 """Detector design: how a physics loss responds to the detector parameters (through the differentiable detector)."""
 
+from hepjax.design.costs import calorimeter_cost, power_law_cost
+from hepjax.design.optimize import OptimizeResult, optimize
+from hepjax.design.relaxed import kde_histogram, soft_cut, soft_window
 from hepjax.design.sensitivities import elasticities, sensitivities
 
-__all__ = ["elasticities", "sensitivities"]
+__all__ = [
+    "OptimizeResult",
+    "optimize",
+    "calorimeter_cost",
+    "elasticities",
+    "power_law_cost",
+    "kde_histogram",
+    "sensitivities",
+    "soft_cut",
+    "soft_window",
+]
