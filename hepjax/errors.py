@@ -51,4 +51,23 @@ class MissingExtraError(HepjaxError, ImportError):
         super().__init__(f"{module} is not installed{need}: pip install 'hepjax[{extra}]'", name=module)
 
 
-__all__ = ["CacheError", "CheckpointError", "ConfigError", "DataError", "HepjaxError", "MissingExtraError"]
+def is_concrete(*values) -> bool:
+    """True when none of ``values`` is a JAX tracer, i.e. their contents can be checked now.
+
+    Input checks that read array values (signs, ordering, finiteness) run only on concrete inputs; under
+    ``jit``/``grad`` the values are abstract and the check is the caller's, made before tracing.
+    """
+    import jax  # here, not at the top: the CLI imports this module and must not start JAX for --help
+
+    return not any(isinstance(v, jax.core.Tracer) for v in values)
+
+
+__all__ = [
+    "CacheError",
+    "CheckpointError",
+    "ConfigError",
+    "DataError",
+    "HepjaxError",
+    "MissingExtraError",
+    "is_concrete",
+]

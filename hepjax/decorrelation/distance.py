@@ -61,6 +61,7 @@ import numpy as np
 from jax import lax
 
 from hepjax.decorrelation.sorted1d import cross_abs_sum, orders, row_sums_from_order
+from hepjax.errors import is_concrete
 
 METHODS = ("auto", "sorted", "dense", "tiled")
 TILE_ROWS = 128  # default rows per tile: a [128, N] block of each distance matrix
@@ -218,7 +219,7 @@ def _standardise(v: jax.Array, w: jax.Array, big_w: jax.Array) -> jax.Array:
 
 def _check_concrete(x, y, w, unbiased: bool) -> None:
     """Raise ``ValueError`` for bad values when the inputs are concrete (not traced)."""
-    if any(isinstance(v, jax.core.Tracer) for v in (x, y, w)):
+    if not is_concrete(x, y, w):
         return
     for name, v in (("x", x), ("y", y), ("weights", w)):
         bad = ~np.isfinite(np.asarray(v))

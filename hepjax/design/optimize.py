@@ -99,7 +99,7 @@ def optimize(
     """
     if steps < 1:
         raise DataError(f"optimize: steps must be >= 1, got {steps}")
-    leaves, _ = jax.tree_util.tree_flatten_with_path(init_params)
+    leaves, treedef = jax.tree_util.tree_flatten_with_path(init_params)
     if bounds is None:
         bound_leaves = [None] * len(leaves)
     else:
@@ -108,12 +108,11 @@ def optimize(
             raise DataError(f"optimize: bounds has {len(bound_leaves)} leaves, init_params has {len(leaves)}")
     names = [jax.tree_util.keystr(p) for p, _ in leaves]
     u0 = [_to_unconstrained(x, b, n) for (_, x), b, n in zip(leaves, bound_leaves, names)]
-    u = jax.tree_util.tree_unflatten(jax.tree.structure(init_params), u0)
-    treedef_plain = jax.tree.structure(init_params)
+    u = jax.tree_util.tree_unflatten(treedef, u0)
 
     def constrain(u):
         return jax.tree_util.tree_unflatten(
-            treedef_plain, [_to_constrained(v, b) for v, b in zip(jax.tree.leaves(u), bound_leaves)]
+            treedef, [_to_constrained(v, b) for v, b in zip(jax.tree.leaves(u), bound_leaves)]
         )
 
     sign = -1.0 if maximize else 1.0

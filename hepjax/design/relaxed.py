@@ -16,11 +16,7 @@ import numpy as np
 from jax.scipy.special import ndtr
 from jax.typing import ArrayLike
 
-from hepjax.errors import DataError
-
-
-def _is_concrete(x) -> bool:
-    return not isinstance(x, jax.core.Tracer)
+from hepjax.errors import DataError, is_concrete
 
 
 def soft_cut(x: ArrayLike, threshold: ArrayLike, slope: ArrayLike, *, side: str = "above") -> jax.Array:
@@ -76,9 +72,9 @@ def kde_histogram(
         raise DataError(f"kde_histogram: x must be 1-d [n_events], got shape {x.shape}")
     if edges.ndim != 1 or edges.shape[0] < 2:
         raise DataError(f"kde_histogram: bins_edges must be 1-d with >= 2 entries, got shape {edges.shape}")
-    if _is_concrete(bins_edges) and not np.all(np.diff(np.asarray(bins_edges)) > 0):
+    if is_concrete(bins_edges) and not np.all(np.diff(np.asarray(bins_edges)) > 0):
         raise DataError("kde_histogram: bins_edges must be strictly increasing")
-    if _is_concrete(bandwidth) and not np.all(np.asarray(bandwidth) > 0):
+    if is_concrete(bandwidth) and not np.all(np.asarray(bandwidth) > 0):
         raise DataError(f"kde_histogram: bandwidth must be > 0, got {np.asarray(bandwidth)}")
     if weights is None:
         weights = jnp.ones_like(x)

@@ -26,6 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
+from hepjax.errors import is_concrete
 from hepjax.flows.spline import RationalQuadraticSpline
 
 Array = jax.Array
@@ -113,7 +114,7 @@ class MaskedAutoregressive(distrax.Bijector):
 def standardize(mean: ArrayLike, std: ArrayLike) -> distrax.Bijector:
     """``y = (x - mean) / std`` per dimension (data -> unconstrained direction); ``std > 0``."""
     mean, std = jnp.asarray(mean), jnp.asarray(std)
-    if not isinstance(std, jax.core.Tracer) and not bool(jnp.all(std > 0)):
+    if is_concrete(std) and not bool(jnp.all(std > 0)):
         raise ValueError("standardize: every std must be > 0")
     return distrax.Block(distrax.ScalarAffine(shift=-mean / std, scale=1.0 / std), ndims=1)
 

@@ -37,6 +37,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from hepjax.config import param
+from hepjax.errors import is_concrete
 from hepjax.flows.bijectors import MaskedAutoregressive, Permutation, affine, rqs, rqs_param_count
 from hepjax.flows.conditioners import MADE, CouplingMLP
 
@@ -68,15 +69,11 @@ class Flow(NamedTuple):
     bijector: Callable[[Any, Array | None], distrax.Bijector]
 
 
-def _is_concrete(x: Any) -> bool:
-    return not isinstance(x, jax.core.Tracer)
-
-
 def _check_x(x: Array, dim: int, what: str) -> None:
     if x.ndim < 1 or x.shape[-1] != dim:
         raise ValueError(f"{what} must have shape [..., {dim}], got {tuple(x.shape)}")
     # NumPy, not jnp: inside a jit trace even a closed-over concrete array's jnp ops are staged
-    if _is_concrete(x) and not np.all(np.isfinite(np.asarray(x))):
+    if is_concrete(x) and not np.all(np.isfinite(np.asarray(x))):
         n_bad = int(np.sum(~np.isfinite(np.asarray(x))))
         raise ValueError(f"{what} contains {n_bad} NaN/Inf entries")
 
@@ -93,7 +90,7 @@ def _check_context(context: Array | None, context_dim: int, batch_shape: tuple[i
         raise ValueError(f"context must have shape [..., {context_dim}], got {tuple(context.shape)}")
     if batch_shape is not None and context.ndim > 1 and context.shape[:-1] != batch_shape:
         raise ValueError(f"context batch shape {context.shape[:-1]} does not match the data's {batch_shape}")
-    if _is_concrete(context) and not np.all(np.isfinite(np.asarray(context))):
+    if is_concrete(context) and not np.all(np.isfinite(np.asarray(context))):
         raise ValueError("context contains NaN/Inf entries")
     return context
 

@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 import numpy as np
-from jax import core
 from jax.scipy.stats import norm
 
-from hepjax.errors import DataError
+from hepjax.errors import DataError, is_concrete
 
 
 def _check_positive(name: str, x) -> None:
     """Raise DataError if concrete ``x`` has a non-positive entry (skipped for tracers under jit/grad)."""
-    if isinstance(x, core.Tracer):
+    if not is_concrete(x):
         return
     a = np.asarray(x)
     if not np.all(a > 0):
@@ -31,7 +30,7 @@ def _check_positive(name: str, x) -> None:
 
 
 def _check_nonnegative(name: str, x) -> None:
-    if isinstance(x, core.Tracer):
+    if not is_concrete(x):
         return
     a = np.asarray(x)
     if not np.all(a >= 0):

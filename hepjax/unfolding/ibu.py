@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from hepjax.errors import DataError
+from hepjax.errors import DataError, is_concrete
 
 
 def _check_inputs(data, response, efficiencies, prior) -> None:
@@ -29,7 +29,7 @@ def _check_inputs(data, response, efficiencies, prior) -> None:
         raise DataError(f"efficiencies shape {tuple(efficiencies.shape)} != (n_cause_bins,) = ({n_cause},)")
     if prior is not None and prior.shape != (n_cause,):
         raise DataError(f"prior shape {tuple(prior.shape)} != (n_cause_bins,) = ({n_cause},)")
-    if isinstance(data, jax.core.Tracer) or isinstance(efficiencies, jax.core.Tracer):
+    if not is_concrete(data, efficiencies):
         return
     d = np.asarray(data)
     if np.any(~np.isfinite(d)) or np.any(d < 0):
@@ -39,7 +39,7 @@ def _check_inputs(data, response, efficiencies, prior) -> None:
     if np.any(~(eff > 0)):
         bad = int(np.flatnonzero(~(eff > 0))[0])
         raise DataError(f"truth (cause) bin {bad} has efficiency {eff[bad]}: it cannot be unfolded (needs > 0)")
-    if not isinstance(response, jax.core.Tracer) and np.any(np.asarray(response) < 0):
+    if is_concrete(response) and np.any(np.asarray(response) < 0):
         raise DataError("response matrix has negative entries")
 
 
