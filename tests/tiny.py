@@ -12,3 +12,14 @@ DEMO_TINY = (
     "model.width=8",
     "model.latent=8",
 )
+
+#: Design study (a) at test size: 150 signal and 400 background events, 10 steps, a 3x3x2x3 grid.
+DESIGN_RESONANCE_TINY = (
+    "signal.n_events=150",
+    "signal.workers=1",
+    "background.n_events=400",
+    "background.workers=1",
+    "design.steps=10",
+    "design.grid_points=[3,3,2,3]",
+    "design.fresh_keys=1",
+)

@@ -20,6 +20,9 @@ Physics choices (all at the ``sqrt_s`` given to :func:`generate`, default 13.6 T
 ``leptoquark``   LQ LQ̄ pair production, m_LQ = 80 GeV, LQ → b τ (charge +2/3 LQ): ADC2021 "LQ → bτ".
 ``charged_higgs`` ff̄ → H⁺H⁻ (2HDM, ``Higgs:useBSM``), m_H± = 60 GeV, H± → τν: ADC2021 "h± → τν".
 ``h_tautau``     gg → h with m_h = 60 GeV, h → τ⁺τ⁻: ADC2021 "h⁰ → ττ".
+``h_gammagamma`` gg → H with m_H = 125 GeV, H → γγ: a narrow diphoton resonance (Γ_H ≈ 4 MeV).
+``diphoton``     prompt γγ (qq̄ → γγ, gg → γγ box) with m-hat in [100, 160] GeV and pT-hat > 15 GeV:
+                 the falling irreducible background under ``h_gammagamma``.
 ===============  ==========================================================================
 
 Every process also gets :data:`COMMON`: quiet output, the LHC "stable particle" definition
@@ -131,6 +134,14 @@ PROCESSES: dict[str, tuple[str, ...]] = {
         "37:onIfAny = 15",
     ),
     "h_tautau": ("HiggsSM:gg2H = on", "25:m0 = 60.", "25:onMode = off", "25:onIfMatch = 15 -15"),
+    "h_gammagamma": ("HiggsSM:gg2H = on", "25:m0 = 125.", "25:onMode = off", "25:onIfMatch = 22 22"),
+    "diphoton": (
+        "PromptPhoton:ffbar2gammagamma = on",
+        "PromptPhoton:gg2gammagamma = on",
+        "PhaseSpace:mHatMin = 100.",
+        "PhaseSpace:mHatMax = 160.",
+        "PhaseSpace:pTHatMin = 15.",
+    ),
 }
 
 

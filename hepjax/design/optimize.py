@@ -9,6 +9,7 @@ objectives that sample events or detector noise), or the same key is reused with
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -16,6 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from tqdm.auto import tqdm
 
 from hepjax.errors import DataError
 
@@ -28,12 +30,14 @@ class OptimizeResult(NamedTuple):
       path_params: list of ``steps`` pytrees: the parameters at which the objective was evaluated at each step.
       path_objective: ``[steps]`` objective values at those parameters (objective's units).
       n_evals: number of objective (value-and-gradient) evaluations performed.
+      compilations: XLA compilations of the step function (1 unless shapes or dtypes changed).
     """
 
     params: Any
     path_params: list
     path_objective: np.ndarray
     n_evals: int
+    compilations: int = 1
 
 
 def _is_bound(b) -> bool:
@@ -76,6 +80,7 @@ def optimize(
     bounds: Any = None,
     fresh_noise: bool = True,
     maximize: bool = False,
+    progress: bool = True,
 ) -> OptimizeResult:
     """Minimise (``maximize=True``: maximise) ``objective(params, key) -> scalar`` with an optax optimizer.
 
@@ -89,6 +94,7 @@ def optimize(
         (free), ``"positive"`` or a ``(lo, hi)`` tuple, in the parameter's units.
       fresh_noise: new key each step (True) or the same key every step (False).
       maximize: maximise instead of minimise.
+      progress: a progress bar with the current objective (only when stderr is a terminal).
 
     Returns:
       :class:`OptimizeResult` (final params, per-step path, number of evaluations).
@@ -130,6 +136,7 @@ def optimize(
 
     opt_state = optimizer.init(u)
     path_params, path_obj, n_evals = [], [], 0
+    bar = tqdm(total=steps, disable=not (progress and sys.stderr.isatty()), unit="step", desc="optimize")
     for i in range(steps):
         k = jax.random.fold_in(key, i) if fresh_noise else key
         p_i = constrain(u)
@@ -139,7 +146,10 @@ def optimize(
             raise FloatingPointError(f"optimize: objective or its gradient is not finite at step {i} ({float(value)})")
         path_params.append(p_i)
         path_obj.append(float(value))
-    return OptimizeResult(constrain(u), path_params, np.asarray(path_obj), n_evals)
+        bar.update()
+        bar.set_postfix(objective=f"{float(value):.4g}", refresh=False)
+    bar.close()
+    return OptimizeResult(constrain(u), path_params, np.asarray(path_obj), n_evals, step._cache_size())
 
 
 __all__ = ["OptimizeResult", "optimize"]
