@@ -7,6 +7,8 @@ raises :class:`~hepjax.errors.MissingExtraError` naming the extra.
 - :func:`from_awkward` / :func:`to_awkward`: jagged awkward arrays <-> padded
   :class:`~hepjax.data.particles.Particles`, with field presets for Delphes, NanoAOD and EDM4hep.
 - :func:`write_parquet` / :func:`read_parquet` / :func:`iter_parquet`: exact (bit-for-bit) sample files.
+- :func:`read_root` / :func:`iter_root` / :func:`write_root`: Delphes, NanoAOD, EDM4hep and hepjax trees
+  (uproot), ``format=`` chosen or detected from the branch names (:func:`detect_format`).
 - :func:`concat`: join the chunks a streaming reader yields into one sample.
 
 Readers return :class:`~hepjax.data.sample.EventSample` (``particles``, ``partons`` — empty for external
@@ -16,6 +18,8 @@ files —, float64 ``weights``, ``info`` with ``source`` and ``format``).
 from ._common import concat
 from .awkward import DELPHES, EDM4HEP, HEPJAX, NANOAOD, PRESETS, from_awkward, to_awkward
 from .parquet import iter_parquet, read_parquet, write_parquet
+from .root import FORMATS as ROOT_FORMATS
+from .root import detect_format, iter_root, read_root, write_root
 
 __all__ = [
     "DELPHES",
@@ -23,10 +27,15 @@ __all__ = [
     "HEPJAX",
     "NANOAOD",
     "PRESETS",
+    "ROOT_FORMATS",
     "concat",
+    "detect_format",
     "from_awkward",
     "iter_parquet",
+    "iter_root",
     "read_parquet",
+    "read_root",
     "to_awkward",
     "write_parquet",
+    "write_root",
 ]
