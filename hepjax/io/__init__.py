@@ -9,6 +9,7 @@ raises :class:`~hepjax.errors.MissingExtraError` naming the extra.
 - :func:`write_parquet` / :func:`read_parquet` / :func:`iter_parquet`: exact (bit-for-bit) sample files.
 - :func:`read_root` / :func:`iter_root` / :func:`write_root`: Delphes, NanoAOD, EDM4hep and hepjax trees
   (uproot), ``format=`` chosen or detected from the branch names (:func:`detect_format`).
+- :func:`read_hepmc3` / :func:`iter_hepmc3` / :func:`write_hepmc3`: HepMC3 files (pyhepmc), final state.
 - :func:`concat`: join the chunks a streaming reader yields into one sample.
 
 Readers return :class:`~hepjax.data.sample.EventSample` (``particles``, ``partons`` — empty for external
@@ -17,6 +18,7 @@ files —, float64 ``weights``, ``info`` with ``source`` and ``format``).
 
 from ._common import concat
 from .awkward import DELPHES, EDM4HEP, HEPJAX, NANOAOD, PRESETS, from_awkward, to_awkward
+from .hepmc3 import iter_hepmc3, read_hepmc3, write_hepmc3
 from .parquet import iter_parquet, read_parquet, write_parquet
 from .root import FORMATS as ROOT_FORMATS
 from .root import detect_format, iter_root, read_root, write_root
@@ -31,11 +33,14 @@ __all__ = [
     "concat",
     "detect_format",
     "from_awkward",
+    "iter_hepmc3",
     "iter_parquet",
     "iter_root",
+    "read_hepmc3",
     "read_parquet",
     "read_root",
     "to_awkward",
+    "write_hepmc3",
     "write_parquet",
     "write_root",
 ]

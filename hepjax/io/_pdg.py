@@ -13,13 +13,13 @@ from ._extra import require
 
 @functools.lru_cache(maxsize=4096)
 def _charge(pid: int) -> float | None:
-    """Charge in units of e of one PDG id, None when the id is neither in the PDG table nor valid by its rules."""
+    """Charge in units of e of one PDG id; None when it is neither in the PDG table nor a nucleus."""
     particle = require("particle", "charges from PDG ids")
     try:
         return float(particle.Particle.from_pdgid(pid).charge)
-    except Exception:  # not in the table (e.g. a nucleus, an exotic): fall back on the numbering rules
+    except Exception:  # not in the table: only a nucleus (10LZZZAAAI) has a charge the numbering fixes
         pass
-    if not particle.pdgid.is_valid(pid):
+    if not particle.pdgid.is_nucleus(pid):
         return None
     q = particle.pdgid.charge(pid)
     return None if q is None else float(q)
@@ -33,6 +33,8 @@ def charges(pdg: np.ndarray, source: str) -> np.ndarray:
     for i, pid in enumerate(uniq.tolist()):
         q = _charge(int(pid))
         if q is None:
-            raise DataError(f"{source}: unknown PDG id {pid} (not in the PDG tables of the 'particle' package)")
+            raise DataError(
+                f"{source}: unknown PDG id {pid} (neither in the PDG tables of the 'particle' package nor a nucleus)"
+            )
         table[i] = q
     return table[inverse].reshape(pdg.shape)

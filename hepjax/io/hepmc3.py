@@ -1,0 +1,180 @@
+"""HepMC3 event files in and out through pyhepmc: the final state (status 1) of every event.
+
+Reading takes each event's status-1 particles in record order: momenta (converted to GeV when the file
+is in MeV) give ``pt, eta, phi``; the mass is the stored generated mass (else ``sqrt(E^2 - p^2)``,
+clipped at 0); the production vertex position is in mm (converted from cm); the charge comes from the
+PDG id through the ``particle`` package (an id it does not know is a DataError naming the file, the
+event and the id); the weight is the event's first weight (1 when it has none).
+
+Writing (:func:`write_hepmc3`, Asciiv3 with 17 significant digits) stores each particle as status 1
+with its four-momentum (float64, from hepjax's float32 ``pt, eta, phi, mass``) and generated mass.
+Particles at the origin hang off the event's root vertex; every other production point gets one
+vertex whose single incoming entry is a placeholder of PDG id 0 and status 3 (a documentation entry)
+carrying the outgoing particles' summed four-momentum, because HepMC3's reader refuses vertices
+without incoming particles. An event without particles gets one such placeholder (at rest), because
+pyhepmc stops reading at an event without particles. Reading back gives every field to float32 precision, the charges again
+from the PDG ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from hepjax.data.sample import EventSample, pad_flat
+from hepjax.errors import DataError
+
+from ._common import as_sample, atomic_path, concat, existing_file, sample
+from ._extra import require
+from ._pdg import charges
+
+_FLAT = ("pt", "eta", "phi", "mass", "pdg", "charge", "vx", "vy", "vz")
+
+
+def _ascii_event_count(p: Path) -> int | None:
+    """Events announced in a plain-text HepMC file (its ``E`` lines); None for another format.
+
+    Also refuses an Asciiv3 file cut short (no END_EVENT_LISTING line at its end). The count lets the
+    reader notice an event HepMC3 could not parse: pyhepmc then stops as if the file had ended.
+    """
+    size = p.stat().st_size
+    with open(p, "rb") as fh:
+        head = fh.read(256)
+        fh.seek(max(0, size - 256))
+        tail = fh.read()
+        if not head.startswith(b"HepMC::"):
+            return None
+        if b"Asciiv3-START" in head and b"END_EVENT_LISTING" not in tail:
+            raise DataError(f"{p}: truncated HepMC3 file (no END_EVENT_LISTING line at its end)")
+        fh.seek(0)
+        count, last = 0, b""
+        while block := fh.read(1 << 24):
+            count += (last + block).count(b"\nE ")  # the 1-byte overlap catches a line start split between blocks
+            last = block[-1:]
+    return count
+
+
+def _event_arrays(evt, p: Path) -> dict:
+    pyhepmc = require("pyhepmc", "hepjax.io.read_hepmc3")
+    arr = evt.numpy.particles
+    status = np.asarray(arr.status)
+    sel = np.flatnonzero(status == 1)
+    to_gev = 1e-3 if evt.momentum_unit == pyhepmc.Units.MEV else 1.0
+    to_mm = 10.0 if evt.length_unit == pyhepmc.Units.CM else 1.0
+    px, py, pz, e = (np.asarray(getattr(arr, k), np.float64)[sel] * to_gev for k in ("px", "py", "pz", "e"))
+    stored = np.asarray(arr.is_generated_mass_set, bool)[sel]
+    mass = np.where(
+        stored,
+        np.asarray(arr.generated_mass, np.float64)[sel] * to_gev,
+        np.sqrt(np.clip(e**2 - px**2 - py**2 - pz**2, 0.0, None)),
+    )
+    # production vertices: the particles each vertex sends out (ids are 1-based positions in the record)
+    pos = np.zeros((len(status), 3))
+    for v in evt.vertices:
+        x = v.position
+        for q in v.particles_out:
+            pos[q.id - 1] = (x.x, x.y, x.z)
+    pos = pos[sel] * to_mm
+    pt = np.hypot(px, py)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        eta = np.arcsinh(pz / pt)
+    pdg = np.asarray(arr.pid, np.int64)[sel]
+    out = dict(pt=pt, eta=eta, phi=np.arctan2(py, px), mass=mass, pdg=pdg, vx=pos[:, 0], vy=pos[:, 1], vz=pos[:, 2])
+    out["charge"] = charges(pdg, f"{p} (event {evt.event_number})")
+    if not np.isfinite(eta).all():
+        raise DataError(f"{p} (event {evt.event_number}): a final-state particle with pT = 0 has no pseudorapidity")
+    return out
+
+
+def iter_hepmc3(path, chunk_size: int = 10_000, *, max_particles: int | None = None) -> Iterator[EventSample]:
+    """Stream a HepMC3 file (any format pyhepmc reads) as :class:`EventSample` chunks of ``chunk_size`` events.
+
+    Each chunk is padded to ``max_particles`` (None: its longest event; :func:`~hepjax.io.concat` pads
+    chunks to a common width). A missing, empty, unreadable or truncated file is a DataError naming it.
+    """
+    pyhepmc = require("pyhepmc", "hepjax.io.read_hepmc3")
+    p = existing_file(path)
+    announced = _ascii_event_count(p)
+    info = {"source": str(p), "format": "hepmc3"}
+
+    def emit(rows, weights):
+        flat = {f"particles/{f}": np.concatenate([r[f] for r in rows]) if rows else np.zeros(0) for f in _FLAT}
+        flat["particles/counts"] = np.array([len(r["pt"]) for r in rows], np.int64)
+        return sample(pad_flat(flat, "particles", max_particles)[0], np.asarray(weights, np.float64), info)
+
+    rows, weights, n_read = [], [], 0
+    try:
+        with pyhepmc.open(p) as f:
+            for evt in f:
+                rows.append(_event_arrays(evt, p))
+                w = evt.weights
+                weights.append(float(w[0]) if len(w) else 1.0)
+                n_read += 1
+                if len(rows) == chunk_size:
+                    yield emit(rows, weights)
+                    rows, weights = [], []
+    except (OSError, RuntimeError, ValueError) as err:
+        if isinstance(err, DataError):
+            raise
+        detail = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise DataError(f"{p}: not a readable HepMC file ({detail})") from err
+    if n_read == 0:
+        raise DataError(f"{p}: no HepMC events read (empty, not a HepMC file, or damaged)")
+    if announced is not None and n_read != announced:
+        raise DataError(
+            f"{p}: read {n_read} of the {announced} events it lists; event {n_read} is damaged or has no particles"
+        )
+    if rows:
+        yield emit(rows, weights)
+
+
+def read_hepmc3(path, **kwargs) -> EventSample:
+    """The whole file as one :class:`EventSample` (the chunks of :func:`iter_hepmc3` joined)."""
+    return concat(iter_hepmc3(path, **kwargs))
+
+
+def write_hepmc3(path, events, weights=None) -> Path:
+    """Write an :class:`EventSample` (or :class:`Particles` plus ``[n]`` weights) as HepMC3 Asciiv3.
+
+    The final state only (partons are not written), GeV and mm, event numbers from 0, one weight per
+    event; the layout of the vertices is in the module docstring. The file appears only when complete.
+    """
+    pyhepmc = require("pyhepmc", "hepjax.io.write_hepmc3")
+    s = as_sample(events, weights)
+    p = s.particles
+    fields = {f: np.asarray(getattr(p, f)) for f in (*_FLAT, "mask")}
+    with atomic_path(path) as tmp:
+        with pyhepmc.open(tmp, "w", precision=17) as out:
+            for i in range(len(s.weights)):
+                m = fields["mask"][i]
+                pt, eta, phi, mass = (fields[f][i][m].astype(np.float64) for f in ("pt", "eta", "phi", "mass"))
+                px, py, pz = pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta)
+                e = np.sqrt(px**2 + py**2 + pz**2 + mass**2)
+                pdg = fields["pdg"][i][m]
+                vtx = np.stack([fields[f][i][m].astype(np.float64) for f in ("vx", "vy", "vz")], -1)
+                evt = pyhepmc.GenEvent(pyhepmc.Units.GEV, pyhepmc.Units.MM)
+                evt.event_number = i
+                evt.weights = [float(s.weights[i])]
+                parts = []
+                for k in range(len(pt)):
+                    q = pyhepmc.GenParticle(pyhepmc.FourVector(px[k], py[k], pz[k], e[k]), int(pdg[k]), 1)
+                    q.generated_mass = float(mass[k])
+                    parts.append(q)
+                    evt.add_particle(q)  # all first, in record order: their ids (and the read-back order) follow it
+                if not parts:  # pyhepmc stops reading at an event without particles: keep a placeholder
+                    evt.add_particle(pyhepmc.GenParticle(pyhepmc.FourVector(0.0, 0.0, 0.0, 0.0), 0, 3))
+                displaced = np.flatnonzero(vtx.any(-1))
+                if len(displaced):
+                    points, group = np.unique(vtx[displaced], axis=0, return_inverse=True)
+                    for j, x in enumerate(points):
+                        members = displaced[group.reshape(-1) == j]
+                        total = [float(a[members].sum()) for a in (px, py, pz, e)]
+                        v = pyhepmc.GenVertex(pyhepmc.FourVector(*x.tolist(), 0.0))
+                        v.add_particle_in(pyhepmc.GenParticle(pyhepmc.FourVector(*total), 0, 3))
+                        for k in members:
+                            v.add_particle_out(parts[k])
+                        evt.add_vertex(v)
+                out.write(evt)
+    return Path(path)
