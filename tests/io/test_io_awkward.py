@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from hepjax.data.particles import FIELDS, pad_events
+from hepjax.data.particles import FIELDS, Particles, pad_events
 from hepjax.errors import DataError
 
 ak = pytest.importorskip("awkward")
@@ -117,3 +117,10 @@ def test_bad_arrays_are_one_line_data_errors():
         from_awkward(ak.Array({"pt": [[np.nan]]}))
     with pytest.raises(DataError, match="unknown field preset"):
         from_awkward(arr, "cms")
+
+
+def test_particles_from_awkward_delegates():
+    arr = ak.Array({"PT": [[2.0, 1.0], []], "PID": [[22, 211], []]})
+    p = Particles.from_awkward(arr, {"pt": "PT", "pdg": "PID"}, max_particles=3)
+    _assert_same(p, from_awkward(arr, {"pt": "PT", "pdg": "PID"}, 3))
+    assert p.charge.tolist() == [[0.0, 1.0, 0.0], [0.0, 0.0, 0.0]]
