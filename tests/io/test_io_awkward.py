@@ -124,3 +124,14 @@ def test_particles_from_awkward_delegates():
     p = Particles.from_awkward(arr, {"pt": "PT", "pdg": "PID"}, max_particles=3)
     _assert_same(p, from_awkward(arr, {"pt": "PT", "pdg": "PID"}, 3))
     assert p.charge.tolist() == [[0.0, 1.0, 0.0], [0.0, 0.0, 0.0]]
+
+
+def test_a_missing_library_names_the_io_extra(monkeypatch, tmp_path):
+    from hepjax.errors import MissingExtraError
+    from hepjax.io import read_root
+
+    monkeypatch.setitem(__import__("sys").modules, "uproot", None)  # what `import uproot` sees when absent
+    with pytest.raises(
+        MissingExtraError, match=r"uproot is not installed \(needed by hepjax.io.read_root\).*hepjax\[io\]"
+    ):
+        read_root(tmp_path / "any.root")
