@@ -10,6 +10,7 @@ raises :class:`~hepjax.errors.MissingExtraError` naming the extra.
 - :func:`read_root` / :func:`iter_root` / :func:`write_root`: Delphes, NanoAOD, EDM4hep and hepjax trees
   (uproot), ``format=`` chosen or detected from the branch names (:func:`detect_format`).
 - :func:`read_hepmc3` / :func:`iter_hepmc3` / :func:`write_hepmc3`: HepMC3 files (pyhepmc), final state.
+- :func:`read_events` / :func:`iter_events`: any of these files, the reader chosen by the suffix.
 - :func:`concat`: join the chunks a streaming reader yields into one sample.
 
 Readers return :class:`~hepjax.data.sample.EventSample` (``particles``, ``partons`` — empty for external
@@ -18,6 +19,7 @@ files —, float64 ``weights``, ``info`` with ``source`` and ``format``).
 
 from ._common import concat
 from .awkward import DELPHES, EDM4HEP, HEPJAX, NANOAOD, PRESETS, from_awkward, to_awkward
+from .files import file_format, iter_events, read_events
 from .hepmc3 import iter_hepmc3, read_hepmc3, write_hepmc3
 from .parquet import iter_parquet, read_parquet, write_parquet
 from .root import FORMATS as ROOT_FORMATS
@@ -32,10 +34,13 @@ __all__ = [
     "ROOT_FORMATS",
     "concat",
     "detect_format",
+    "file_format",
     "from_awkward",
+    "iter_events",
     "iter_hepmc3",
     "iter_parquet",
     "iter_root",
+    "read_events",
     "read_hepmc3",
     "read_parquet",
     "read_root",
