@@ -1,16 +1,15 @@
 """ROOT trees in (Delphes, NanoAOD, EDM4hep, hepjax's own) and out, through uproot; streamed in chunks.
 
-Formats (``format=``; ``"auto"`` takes the first whose tree and branches the file has):
+Formats (``format=``; ``"auto"`` takes the first, in this order, whose tree holds all its particle branches):
 
-==========  ========  =========================================  ==================  =====================
-format      tree      particle branches                          final state         event weight
-==========  ========  =========================================  ==================  =====================
-delphes     Delphes   ``Particle.PT/Eta/Phi/Mass/PID/Charge/X/Y/Z``  ``Status == 1``      ``Event.Weight[0]``
-nanoaod     Events    ``GenPart_pt/eta/phi/mass/pdgId``          ``GenPart_status==1``  ``genWeight``
-edm4hep     events    ``MCParticles.momentum.x/y/z, .mass, .PDG,  ``generatorStatus``   ``EventHeader.weight[0]``
-                      .charge, .vertex.x/y/z``                   ``== 1``
-hepjax      hepjax    ``particle_pt, ..., particle_vz``          all (as written)    ``weight``
-==========  ========  =========================================  ==================  =====================
+- ``delphes``: tree ``Delphes``, branches ``Particle.PT, .Eta, .Phi, .Mass, .PID, .Charge, .X, .Y, .Z``;
+  final state ``Particle.Status == 1``; weight ``Event.Weight[0]``.
+- ``nanoaod``: tree ``Events``, branches ``GenPart_pt, _eta, _phi, _mass, _pdgId``; final state
+  ``GenPart_status == 1``; weight ``genWeight``.
+- ``edm4hep``: tree ``events``, branches ``MCParticles.momentum.x/y/z, .mass, .PDG, .charge,
+  .vertex.x/y/z``; final state ``MCParticles.generatorStatus == 1``; weight ``EventHeader.weight[0]``.
+- ``hepjax`` (what :func:`write_root` writes): tree ``hepjax``, branches ``particle_pt, ..., particle_vz``
+  (every hepjax field), counter ``nparticle``; all particles; weight ``weight``.
 
 NanoAOD has no charge branch: charges come from the PDG ids (``particle`` package; an unknown id is a
 DataError). NanoAOD has no production vertices: 0 mm. A missing weight branch gives weights 1. Units as
