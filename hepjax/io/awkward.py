@@ -156,8 +156,9 @@ def from_awkward(
 
 
 def _no_none(ak, column):
-    """``column`` with missing entries (an option type) replaced by 0; a no-op, skipped, when it has none."""
-    return ak.fill_none(column, 0) if "?" in str(column.type) else column
+    """``column`` as an ``ak.Array`` (lists of lists are accepted) with missing entries (an option type) set to 0."""
+    column = column if isinstance(column, ak.Array) else ak.Array(column)
+    return ak.fill_none(column, 0) if "?" in str(column.type) else column  # fill_none copies: only when needed
 
 
 def charges_or_zero(pdg: np.ndarray, have_pdg: bool, source: str) -> np.ndarray:
