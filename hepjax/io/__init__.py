@@ -5,7 +5,8 @@ particle, pyarrow, hist, h5py); importing this package does not, and a call with
 raises :class:`~hepjax.errors.MissingExtraError` naming the extra.
 
 - :func:`from_awkward` / :func:`to_awkward`: jagged awkward arrays <-> padded
-  :class:`~hepjax.data.particles.Particles`, with field presets for Delphes, NanoAOD and EDM4hep.
+  :class:`~hepjax.data.particles.Particles`, with field presets for Delphes, NanoAOD and EDM4hep;
+  ``to_awkward`` also takes ``Jets`` (constituents as lists per jet) and ``Reco``.
 - :func:`write_parquet` / :func:`read_parquet` / :func:`iter_parquet`: exact (bit-for-bit) sample files.
 - :func:`read_root` / :func:`iter_root` / :func:`write_root`: Delphes, NanoAOD, EDM4hep and hepjax trees
   (uproot), ``format=`` chosen or detected from the branch names (:func:`detect_format`).

@@ -170,17 +170,41 @@ def charges_or_zero(pdg: np.ndarray, have_pdg: bool, source: str) -> np.ndarray:
     return charges(pdg.astype(np.int64), source)
 
 
-def to_awkward(particles: Particles, with_name: str | None = "Momentum4D"):
-    """Jagged ``ak.Array`` ``n_events * var * {pt, eta, phi, mass, pdg, charge, vx, vy, vz}``, padding dropped.
+def to_awkward(record, with_name: str | None = "Momentum4D"):
+    """Jagged ``ak.Array`` of the real entries of a padded record (:class:`Particles`, ``Reco``, ``Jets``, ...).
 
-    Entries where ``mask`` is False are left out, in any position. The records are named ``with_name``
-    (``vector``'s ``Momentum4D`` by default: after ``vector.register_awkward()`` they have its methods).
-    Dtypes are those of ``particles`` (float32, int32 for ``pdg``).
+    ``record`` is a NamedTuple with a bool ``mask`` ``[n_events, n]``; every field of that shape becomes
+    a jagged field ``n_events * var``, keeping its dtype, and entries where ``mask`` is False are left
+    out, in any position. A nested record with a mask ``[n_events, n, k]`` (``Jets.constituents``)
+    becomes a list per entry, ``n_events * var * var``. Fields of other shapes (``Reco``'s calorimeter
+    cells) and None fields are left out. For :class:`Particles` the fields are ``pt, eta, phi, mass,
+    pdg, charge, vx, vy, vz``.
+
+    The records are named ``with_name`` (``vector``'s ``Momentum4D`` by default: after
+    ``vector.register_awkward()`` they have its methods) when they carry ``pt, eta, phi, mass`` and no
+    second time-like coordinate (``energy``); otherwise they are unnamed.
     """
     ak = require("awkward", "hepjax.io.to_awkward")
-    mask = np.asarray(particles.mask, bool)
+    mask = np.asarray(record.mask, bool)
     if mask.ndim != 2:
-        raise DataError(f"to_awkward: particles must be [n_events, n_particles], got shape {mask.shape}")
-    counts = mask.sum(-1)
-    cols = {f: ak.unflatten(np.asarray(getattr(particles, f))[mask], counts) for f in HEPJAX}
-    return ak.zip(cols, with_name=with_name)
+        raise DataError(f"to_awkward: the mask must be [n_events, n], got shape {mask.shape}")
+    return ak.unflatten(_entries(ak, record, mask, with_name), mask.sum(-1))
+
+
+def _entries(ak, record, mask, with_name):
+    """The record's entries where ``mask`` (any leading shape) is True, as a flat array of records."""
+    cols = {}
+    for f, a in zip(record._fields, record):
+        if f == "mask" or a is None:
+            continue
+        if hasattr(a, "_fields") and hasattr(a, "mask"):  # a nested padded record, one more axis
+            inner = np.asarray(a.mask, bool)
+            if inner.shape[:-1] == mask.shape:
+                sub = type(a)(*(None if x is None else np.asarray(x)[mask] for x in a))
+                cols[f] = ak.unflatten(_entries(ak, sub, inner[mask], with_name), inner[mask].sum(-1))
+            continue
+        a = np.asarray(a)
+        if a.shape == mask.shape:
+            cols[f] = a[mask]
+    named = {"pt", "eta", "phi", "mass"} <= set(cols) and not {"energy", "e", "E", "t"} & set(cols)
+    return ak.zip(cols, depth_limit=1, with_name=with_name if named else None)

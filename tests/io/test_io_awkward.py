@@ -135,3 +135,42 @@ def test_a_missing_library_names_the_io_extra(monkeypatch, tmp_path):
         MissingExtraError, match=r"uproot is not installed \(needed by hepjax.io.read_root\).*hepjax\[io\]"
     ):
         read_root(tmp_path / "any.root")
+
+
+def test_to_awkward_of_jets_with_constituents_and_a_reco_like_record():
+    from typing import NamedTuple
+
+    from hepjax.data.jets import Jets
+
+    cons = pad_events([EVENTS[0], EVENTS[2], EVENTS[1], EVENTS[0]], max_particles=2)
+    cons = type(cons)(*(np.asarray(a).reshape(2, 2, 2) for a in cons))  # [events, jets, constituents]
+    f32 = lambda x: np.array(x, np.float32)
+    jets = Jets(
+        f32([[30, 7], [0, 25]]),
+        f32([[0.4, -2], [0, 0.5]]),
+        f32([[1, -2.5], [0, 0.1]]),
+        f32([[5, 0.5], [0, 4]]),
+        np.array([[2, 1], [0, 2]], np.int32),
+        np.array([[True, True], [False, True]]),
+        cons,
+    )
+    arr = to_awkward(jets)
+    assert ak.to_list(arr.pt) == [[30.0, 7.0], [25.0]] and ak.to_list(arr.n_constituents) == [[2, 1], [2]]
+    assert ak.to_list(arr.constituents.pt) == [[[25.0, 3.5], [7.25]], [[25.0, 3.5]]]
+    assert ak.to_list(arr.constituents.pdg) == [[[211, 22], [11]], [[211, 22]]]
+
+    class RecoLike(NamedTuple):  # per-particle fields, an energy, and per-event cells
+        pt: np.ndarray
+        eta: np.ndarray
+        phi: np.ndarray
+        mass: np.ndarray
+        energy: np.ndarray
+        cells: np.ndarray
+        mask: np.ndarray
+
+    r = RecoLike(
+        *(f32([[1, 2], [3, 4]]) for _ in range(5)), np.zeros((2, 3, 3)), np.array([[True, False], [True, True]])
+    )
+    out = to_awkward(r)
+    assert set(out.fields) == {"pt", "eta", "phi", "mass", "energy"} and ak.to_list(out.energy) == [[1.0], [3.0, 4.0]]
+    assert "Momentum4D" not in str(out.type) and "Momentum4D" in str(to_awkward(pad_events(EVENTS)).type)
