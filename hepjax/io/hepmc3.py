@@ -56,31 +56,50 @@ def _ascii_event_count(p: Path) -> int | None:
     return count
 
 
+def _index_of(ids: np.ndarray) -> np.ndarray:
+    """Lookup table: ``table[id]`` is the position of ``id`` in ``ids`` (positive ids)."""
+    table = np.full(int(ids.max(initial=0)) + 1, -1, np.int64)
+    table[ids] = np.arange(len(ids))
+    return table
+
+
 def _event_arrays(evt, p: Path) -> dict:
     pyhepmc = require("pyhepmc", "hepjax.io.read_hepmc3")
-    arr = evt.numpy.particles
-    status = np.asarray(arr.status)
-    sel = np.flatnonzero(status == 1)
+    data = pyhepmc.GenEventData()
+    evt.write_data(data)  # the event as flat arrays: particles, vertices and the links between them
+    parts, verts = data.particles, data.vertices
+    sel = np.flatnonzero(parts["status"] == 1)
     to_gev = 1e-3 if evt.momentum_unit == pyhepmc.Units.MEV else 1.0
     to_mm = 10.0 if evt.length_unit == pyhepmc.Units.CM else 1.0
-    px, py, pz, e = (np.asarray(getattr(arr, k), np.float64)[sel] * to_gev for k in ("px", "py", "pz", "e"))
-    stored = np.asarray(arr.is_generated_mass_set, bool)[sel]
+    px, py, pz, e = (parts[k][sel].astype(np.float64) * to_gev for k in ("px", "py", "pz", "e"))
     mass = np.where(
-        stored,
-        np.asarray(arr.generated_mass, np.float64)[sel] * to_gev,
+        parts["is_mass_set"][sel],
+        parts["mass"][sel] * to_gev,
         np.sqrt(np.clip(e**2 - px**2 - py**2 - pz**2, 0.0, None)),
     )
-    # production vertices: the particles each vertex sends out (ids are 1-based positions in the record)
-    pos = np.zeros((len(status), 3))
-    for v in evt.vertices:
-        x = v.position
-        for q in v.particles_out:
-            pos[q.id - 1] = (x.x, x.y, x.z)
+    # Production vertices: a link (vertex id < 0, particle id > 0) sends the particle out of that vertex.
+    # Ids need not follow the order of the arrays (a reader keeps a file's ids): map them through the
+    # id arrays. A vertex without a stored position takes the one HepMC3 derives (its ancestors', else
+    # the event's), and the particles of the root vertex (no link) the event's position.
+    xyz = np.stack([verts[k] for k in ("x", "y", "z")], -1) if len(verts) else np.zeros((0, 3))
+    if len(verts):
+        unset = ~np.asarray(evt.numpy.vertices.has_set_position, bool)
+        for k in np.flatnonzero(unset):
+            x = evt.vertices[int(k)].position
+            xyz[k] = (x.x, x.y, x.z)
+    origin = evt.event_pos()
+    pos = np.tile([origin.x, origin.y, origin.z], (len(parts), 1))
+    l1, l2 = np.asarray(data.links1, np.int64), np.asarray(data.links2, np.int64)
+    out_links = (l1 < 0) & (l2 > 0)
+    if out_links.any():
+        pid_index = _index_of(np.asarray(evt.numpy.particles.id, np.int64))
+        vid_index = _index_of(-np.asarray(evt.numpy.vertices.id, np.int64))
+        pos[pid_index[l2[out_links]]] = xyz[vid_index[-l1[out_links]]]
     pos = pos[sel] * to_mm
     pt = np.hypot(px, py)
     with np.errstate(divide="ignore", invalid="ignore"):
         eta = np.arcsinh(pz / pt)
-    pdg = np.asarray(arr.pid, np.int64)[sel]
+    pdg = parts["pid"][sel].astype(np.int64)
     out = dict(pt=pt, eta=eta, phi=np.arctan2(py, px), mass=mass, pdg=pdg, vx=pos[:, 0], vy=pos[:, 1], vz=pos[:, 2])
     out["charge"] = charges(pdg, f"{p} (event {evt.event_number})")
     if not np.isfinite(eta).all():
@@ -148,33 +167,49 @@ def write_hepmc3(path, events, weights=None) -> Path:
     with atomic_path(path) as tmp:
         with pyhepmc.open(tmp, "w", precision=17) as out:
             for i in range(len(s.weights)):
-                m = fields["mask"][i]
-                pt, eta, phi, mass = (fields[f][i][m].astype(np.float64) for f in ("pt", "eta", "phi", "mass"))
-                px, py, pz = pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta)
-                e = np.sqrt(px**2 + py**2 + pz**2 + mass**2)
-                pdg = fields["pdg"][i][m]
-                vtx = np.stack([fields[f][i][m].astype(np.float64) for f in ("vx", "vy", "vz")], -1)
                 evt = pyhepmc.GenEvent(pyhepmc.Units.GEV, pyhepmc.Units.MM)
-                evt.event_number = i
+                evt.from_hepevt(i, *_hepevt_record(fields, i), fortran=False)
                 evt.weights = [float(s.weights[i])]
-                parts = []
-                for k in range(len(pt)):
-                    q = pyhepmc.GenParticle(pyhepmc.FourVector(px[k], py[k], pz[k], e[k]), int(pdg[k]), 1)
-                    q.generated_mass = float(mass[k])
-                    parts.append(q)
-                    evt.add_particle(q)  # all first, in record order: their ids (and the read-back order) follow it
-                if not parts:  # pyhepmc stops reading at an event without particles: keep a placeholder
-                    evt.add_particle(pyhepmc.GenParticle(pyhepmc.FourVector(0.0, 0.0, 0.0, 0.0), 0, 3))
-                displaced = np.flatnonzero(vtx.any(-1))
-                if len(displaced):
-                    points, group = np.unique(vtx[displaced], axis=0, return_inverse=True)
-                    for j, x in enumerate(points):
-                        members = displaced[group.reshape(-1) == j]
-                        total = [float(a[members].sum()) for a in (px, py, pz, e)]
-                        v = pyhepmc.GenVertex(pyhepmc.FourVector(*x.tolist(), 0.0))
-                        v.add_particle_in(pyhepmc.GenParticle(pyhepmc.FourVector(*total), 0, 3))
-                        for k in members:
-                            v.add_particle_out(parts[k])
-                        evt.add_vertex(v)
                 out.write(evt)
     return Path(path)
+
+
+def _hepevt_record(fields: dict, i: int) -> tuple:
+    """Event ``i`` as HEPEVT arrays (C indices): its particles in order, then one placeholder per displaced point.
+
+    Returns ``px, py, pz, e, m, pid, status`` and the keywords' values ``parents, vx, vy, vz, vt`` in the
+    positional order of ``GenEvent.from_hepevt``.
+    """
+    m = fields["mask"][i]
+    pt, eta, phi, mass = (fields[f][i][m].astype(np.float64) for f in ("pt", "eta", "phi", "mass"))
+    px, py, pz = pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta)
+    e = np.sqrt(px**2 + py**2 + pz**2 + mass**2)
+    vtx = np.stack([fields[f][i][m].astype(np.float64) for f in ("vx", "vy", "vz")], -1)
+    pid = fields["pdg"][i][m].astype(np.int32)
+    k = len(pt)
+    displaced = vtx.any(-1)
+    points, group = np.unique(vtx[displaced], axis=0, return_inverse=True)
+    n_ph = len(points) if k else 1  # an event without particles keeps one placeholder (pyhepmc stops at empty ones)
+    parents = np.full((k + n_ph, 2), -1, np.int64)
+    parents[np.flatnonzero(displaced), :] = (k + group.reshape(-1))[:, None]
+    mom = np.zeros((n_ph, 4))
+    if k:  # each placeholder carries its outgoing particles' summed four-momentum
+        np.add.at(mom, group.reshape(-1), np.stack([px, py, pz, e], -1)[displaced])
+    ph_mass = np.sqrt(np.clip(mom[:, 3] ** 2 - (mom[:, :3] ** 2).sum(-1), 0.0, None))
+    cat = lambda a, b: np.concatenate([a, b])
+    zeros = np.zeros(n_ph)
+    return (
+        cat(px, mom[:, 0]),
+        cat(py, mom[:, 1]),
+        cat(pz, mom[:, 2]),
+        cat(e, mom[:, 3]),
+        cat(mass, ph_mass),
+        cat(pid, np.zeros(n_ph, np.int32)),
+        cat(np.ones(k, np.int32), np.full(n_ph, 3, np.int32)),
+        parents,
+        None,
+        cat(vtx[:, 0], zeros),
+        cat(vtx[:, 1], zeros),
+        cat(vtx[:, 2], zeros),
+        np.zeros(k + n_ph),
+    )
