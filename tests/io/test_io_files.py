@@ -10,7 +10,7 @@ pytest.importorskip("uproot")
 pytest.importorskip("pyhepmc")
 pytest.importorskip("particle")
 from hepjax.io import file_format, iter_events, read_events, write_hepmc3, write_parquet, write_root
-from tests.io.conftest import random_events, same_bits
+from tests.io.samples import random_events, same_bits
 
 
 def test_each_suffix_reads_back_the_sample(tmp_path):

@@ -8,7 +8,7 @@ from hepjax.errors import DataError
 pyhepmc = pytest.importorskip("pyhepmc")
 pytest.importorskip("particle")
 from hepjax.io import concat, iter_hepmc3, read_hepmc3, write_hepmc3  # noqa: E402
-from tests.io.conftest import random_events, same_bits  # noqa: E402
+from tests.io.samples import random_events, same_bits  # noqa: E402
 
 
 def _hand_written(path, pid_final=211):

@@ -8,7 +8,7 @@ from hepjax.errors import DataError
 pytest.importorskip("pyarrow")
 ak = pytest.importorskip("awkward")
 from hepjax.io import iter_parquet, read_parquet, to_awkward, write_parquet  # noqa: E402
-from tests.io.conftest import random_events, same_bits  # noqa: E402
+from tests.io.samples import random_events, same_bits  # noqa: E402
 
 
 def test_round_trip_is_bit_exact_padding_and_masks_included(tmp_path, odd_sample):

@@ -10,7 +10,7 @@ uproot = pytest.importorskip("uproot")
 ak = pytest.importorskip("awkward")
 pytest.importorskip("particle")
 from hepjax.io import concat, detect_format, iter_root, read_root, write_root  # noqa: E402
-from tests.io.conftest import random_events, same_bits  # noqa: E402
+from tests.io.samples import random_events, same_bits  # noqa: E402
 
 
 def _jagged(rows, dtype):
