@@ -23,12 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
-from hepjax.data.sample import EventSample, pad_flat
+from hepjax.data.sample import EventSample
 from hepjax.errors import DataError
 
 from ._common import as_sample, atomic_path, concat, existing_file, sample
 from ._extra import require
 from ._pdg import charges
+from .awkward import HEPJAX, from_awkward
 
 _FLAT = ("pt", "eta", "phi", "mass", "pdg", "charge", "vx", "vy", "vz")
 
@@ -107,10 +108,13 @@ def _event_arrays(evt, p: Path) -> dict:
     return out
 
 
-def iter_hepmc3(path, chunk_size: int = 10_000, *, max_particles: int | None = None) -> Iterator[EventSample]:
+def iter_hepmc3(
+    path, chunk_size: int = 10_000, *, max_particles: int | None = None, sort_by_pt: bool = False
+) -> Iterator[EventSample]:
     """Stream a HepMC3 file (any format pyhepmc reads) as :class:`EventSample` chunks of ``chunk_size`` events.
 
-    Each chunk is padded to ``max_particles`` (None: its longest event; :func:`~hepjax.io.concat` pads
+    ``sort_by_pt`` orders each event by descending pT (hepjax's own samples are so ordered; the file's
+    record order otherwise). Each chunk is padded to ``max_particles`` (None: its longest event; :func:`~hepjax.io.concat` pads
     chunks to a common width). A missing, empty, unreadable or truncated file is a DataError naming it.
     """
     pyhepmc = require("pyhepmc", "hepjax.io.read_hepmc3")
@@ -119,9 +123,11 @@ def iter_hepmc3(path, chunk_size: int = 10_000, *, max_particles: int | None = N
     info = {"source": str(p), "format": "hepmc3"}
 
     def emit(rows, weights):
-        flat = {f"particles/{f}": np.concatenate([r[f] for r in rows]) if rows else np.zeros(0) for f in _FLAT}
-        flat["particles/counts"] = np.array([len(r["pt"]) for r in rows], np.int64)
-        return sample(pad_flat(flat, "particles", max_particles)[0], np.asarray(weights, np.float64), info)
+        ak = require("awkward", "hepjax.io.read_hepmc3")
+        counts = np.array([len(r["pt"]) for r in rows], np.int64)
+        cols = {f: ak.unflatten(np.concatenate([r[f] for r in rows]), counts) for f in _FLAT}
+        parts = from_awkward(cols, HEPJAX, max_particles, sort_by_pt=sort_by_pt, source=str(p))
+        return sample(parts, np.asarray(weights, np.float64), info)
 
     rows, weights, n_read = [], [], 0
     try:

@@ -86,11 +86,12 @@ def iter_parquet(
     fields: Mapping[str, str] | str | None = None,
     max_particles: int | None = None,
     weight: str | None = None,
+    sort_by_pt: bool = False,
 ) -> Iterator[EventSample]:
     """Stream a parquet file as :class:`EventSample` chunks of at most ``batch_size`` events.
 
-    A hepjax file (written by :func:`write_parquet`) comes back exactly; ``fields``, ``max_particles``
-    and ``weight`` are then ignored. Another file is read as jagged particle columns through
+    A hepjax file (written by :func:`write_parquet`) comes back exactly; ``fields``, ``max_particles``,
+    ``weight`` and ``sort_by_pt`` are then ignored. Another file is read as jagged particle columns through
     :func:`~hepjax.io.from_awkward` (``fields`` as there), ``weight`` naming its per-event weight
     column (None: weights 1). ``info`` of each chunk holds ``source`` (the path) and ``format``.
     """
@@ -107,7 +108,7 @@ def iter_parquet(
         for batch in f.iter_batches(batch_size=batch_size):
             arr = ak.from_arrow(batch)
             w = np.ones(len(arr)) if weight is None else ak.to_numpy(arr[weight]).astype(np.float64)
-            parts = from_awkward(arr, fields, max_particles, source=str(p))
+            parts = from_awkward(arr, fields, max_particles, sort_by_pt=sort_by_pt, source=str(p))
             yield sample(parts, w, {"source": str(p), "format": "parquet"})
     except OSError as err:  # a file cut short after its footer was read
         raise DataError(f"{p}: damaged parquet file ({str(err).splitlines()[0]})") from err

@@ -123,6 +123,7 @@ def iter_root(
     max_particles: int | None = None,
     tree: str | None = None,
     status: int | None = 1,
+    sort_by_pt: bool = False,
 ) -> Iterator[EventSample]:
     """Stream a ROOT file as :class:`EventSample` chunks of ``step_size`` events (or ``"100 MB"``).
 
@@ -134,6 +135,7 @@ def iter_root(
         chunk's longest event (:func:`~hepjax.io.concat` pads chunks to a common width).
       tree: the tree's name when it differs from the format's usual one.
       status: keep particles with this generator status (1: final state); None keeps all.
+      sort_by_pt: order each event by descending pT (as hepjax's own samples); else the file's order.
 
     A file whose tree lacks a needed branch raises DataError naming the file, the missing branches and
     the branches found. ``info`` holds ``source``, ``format`` and ``tree``.
@@ -164,7 +166,7 @@ def iter_root(
                 info = {**stored["info"], **info}
             for arr in f[tree_name].iterate(filter_name=want, step_size=step_size, library="ak"):
                 any_chunk = True
-                yield _chunk(arr, spec, status, has_weight, width, info, p)
+                yield _chunk(arr, spec, status, has_weight, width, info, p, sort_by_pt)
         except HepjaxError:
             raise
         except Exception as err:  # baskets cut short or corrupt
@@ -173,7 +175,7 @@ def iter_root(
             yield sample(empty((0, width or 0)), np.zeros(0), info)
 
 
-def _chunk(arr, spec, status, has_weight, width, info, p) -> EventSample:
+def _chunk(arr, spec, status, has_weight, width, info, p, sort_by_pt) -> EventSample:
     ak = require("awkward", "hepjax.io.read_root")
     by_short = {_short(k): k for k in arr.fields}
     cols = {v: arr[by_short[spec.prefix + v]] for v in spec.fields.values()}
@@ -187,7 +189,7 @@ def _chunk(arr, spec, status, has_weight, width, info, p) -> EventSample:
         weights = ak.to_numpy(w).astype(np.float64)
     else:
         weights = np.ones(n)
-    particles = from_awkward(cols, spec.fields, width, source=f"{p}:{spec.tree}")
+    particles = from_awkward(cols, spec.fields, width, sort_by_pt=sort_by_pt, source=f"{p}:{spec.tree}")
     return sample(particles, weights, info)
 
 

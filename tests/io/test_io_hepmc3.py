@@ -45,6 +45,8 @@ def test_hand_written_file_gives_status_one_particles_in_gev_and_mm(tmp_path):
     np.testing.assert_allclose(p.mass[0], [0.13957, 0.0, 0.0], atol=1e-7)
     np.testing.assert_allclose(p.vz[0], [0.0, 15.0, 15.0]) and np.testing.assert_allclose(p.vx[0], [0.0, 1.0, 1.0])
     assert p.charge.tolist() == [[1.0, 0.0, 0.0]] * 2 and s.weights.tolist() == [2.5, -1.0]
+    ordered = read_hepmc3(tmp_path / "h.hepmc3", sort_by_pt=True).particles
+    assert ordered.pdg[0].tolist() == [22, 211, 22] and (np.diff(ordered.pt, axis=1) <= 0).all()
 
 
 def test_round_trip_to_stored_precision_and_chunks(tmp_path):

@@ -87,6 +87,7 @@ def test_delphes_like_tree_gives_the_expected_final_state(tmp_path):
     assert s.info["format"] == "delphes" and s.info["source"] == str(path)
     every = read_root(path, "delphes", status=None)
     assert every.particles.n.tolist() == [3, 1, 1]
+    assert read_root(path, sort_by_pt=True).particles.pt[0].tolist() == [16.0, 14.0]
 
 
 def test_nanoaod_like_tree_charges_from_pdg_and_gen_weight(tmp_path):
