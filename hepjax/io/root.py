@@ -9,16 +9,16 @@ Formats (``format=``; ``"auto"`` takes the first, in this order, whose tree hold
 - ``edm4hep``: tree ``events``, branches ``MCParticles.momentum.x/y/z, .mass, .PDG, .charge,
   .vertex.x/y/z``; final state ``MCParticles.generatorStatus == 1``; weight ``EventHeader.weight[0]``.
 - ``hepjax`` (what :func:`write_root` writes): tree ``hepjax``, branches ``particle_pt, ..., particle_vz``
-  (every hepjax field), counter ``nparticle``; all particles; weight ``weight``.
+  (every hepjax field), counter ``nparticle``, and the partons as ``parton_*``; all particles; weight ``weight``.
 
 NanoAOD has no charge branch: charges come from the PDG ids (``particle`` package; an unknown id is a
 DataError). NanoAOD has no production vertices: 0 mm. A missing weight branch gives weights 1. Units as
 the formats store them: GeV and mm (Delphes, EDM4hep), GeV (NanoAOD).
 
 :func:`write_root` writes the ``hepjax`` format: jagged float32/int32 branches (padding dropped), a
-float64 ``weight`` and a ``hepjax_info`` string (JSON: the padded width and the sample's ``info``), so
-:func:`read_root` gives back the same :class:`~hepjax.data.particles.Particles` for any record whose
-mask is a prefix of each row and whose padding is zero (what every reader and ``pad_flat`` produce).
+float64 ``weight`` and a ``hepjax_info`` string (JSON: the padded widths and the sample's ``info``), so
+:func:`read_root` gives back the same particles and partons for any record whose mask is a prefix of
+each row and whose padding is zero (what every reader and ``pad_flat`` produce).
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ FORMATS = {
     "hepjax": RootFormat("hepjax", "particle_", HEPJAX, None, "weight", False),
 }
 INFO_KEY = "hepjax_info"
+PARTON_PREFIX = "parton_"
 
 
 def _short(key: str) -> str:
@@ -157,22 +158,31 @@ def iter_root(
         want = _needed(spec) if status is not None else [spec.prefix + v for v in spec.fields.values()]
         has_weight = spec.weight in trees[tree_name]
         want = want + ([spec.weight] if has_weight else [])
-        width, info = max_particles, {"source": str(p), "format": format, "tree": tree_name}
+        # hepjax's own trees may carry the partons too (same fields, prefix parton_)
+        partons = format == "hepjax" and all(PARTON_PREFIX + v in trees[tree_name] for v in spec.fields.values())
+        want = want + ([PARTON_PREFIX + v for v in spec.fields.values()] if partons else [])
+        width, parton_width = max_particles, None
+        info = {"source": str(p), "format": format, "tree": tree_name}
         any_chunk = False
         try:
             if format == "hepjax" and INFO_KEY in f:
                 stored = json.loads(str(f[INFO_KEY]))
                 width = stored["width"] if width is None else width
+                parton_width = stored.get("parton_width")
                 info = {**stored["info"], **info}
             for arr in f[tree_name].iterate(filter_name=want, step_size=step_size, library="ak"):
                 any_chunk = True
-                yield _chunk(arr, spec, status, has_weight, width, info, p, sort_by_pt)
+                chunk = _chunk(arr, spec, status, has_weight, width, info, p, sort_by_pt)
+                if partons:
+                    cols = {v: arr[PARTON_PREFIX + v] for v in spec.fields.values()}
+                    chunk = chunk._replace(partons=from_awkward(cols, spec.fields, parton_width, source=f"{p}:partons"))
+                yield chunk
         except HepjaxError:
             raise
         except Exception as err:  # baskets cut short or corrupt
             raise DataError(f"{p}: damaged ROOT file, tree {tree_name!r} ({_first_line(err)})") from err
         if not any_chunk:  # an empty tree: one empty chunk, so that read_root returns a 0-event sample
-            yield sample(empty((0, width or 0)), np.zeros(0), info)
+            yield sample(empty((0, width or 0)), np.zeros(0), info)._replace(partons=empty((0, parton_width or 0)))
 
 
 def _chunk(arr, spec, status, has_weight, width, info, p, sort_by_pt) -> EventSample:
@@ -201,23 +211,28 @@ def read_root(path, format: str = "auto", **kwargs) -> EventSample:
 def write_root(path, events, weights=None, *, step_size: int = 10_000) -> Path:
     """Write an :class:`EventSample` (or :class:`Particles` plus ``[n]`` weights) as a ``hepjax`` tree.
 
-    The final-state particles and weights only (partons are not written). Jagged branches
-    ``particle_<field>`` (float32, int32 ``pdg``) with counter ``nparticle``, ``weight`` float64, baskets of
-    ``step_size`` events. The file appears only when complete. Returns ``path``.
+    Jagged branches ``particle_<field>`` and ``parton_<field>`` (float32, int32 ``pdg``; padding dropped)
+    with counters ``nparticle`` and ``nparton``, ``weight`` float64, baskets of ``step_size`` events, and
+    the ``hepjax_info`` string. The file appears only when complete. Returns ``path``.
     """
     uproot = require("uproot", "hepjax.io.write_root")
 
     s = as_sample(events, weights)
     spec = FORMATS["hepjax"]
-    parts = s.particles
     n = len(s.weights)
-    meta = json.dumps({"width": int(parts.mask.shape[-1]), "info": s.info}, default=str)
-    types = {"particle": to_awkward(empty((0, 0)), with_name=None).type.content, "weight": np.float64}
+    widths = {"width": int(s.particles.mask.shape[-1]), "parton_width": int(s.partons.mask.shape[-1])}
+    meta = json.dumps({**widths, "info": s.info}, default=str)
+    record = to_awkward(empty((0, 0)), with_name=None).type.content
+    types = {"particle": record, "parton": record, "weight": np.float64}
+
+    def rows(p, lo):
+        return to_awkward(type(p)(*(np.asarray(a)[lo : lo + step_size] for a in p)), with_name=None)
+
     with atomic_path(path) as tmp:
         with uproot.recreate(tmp) as f:
             out = f.mktree(spec.tree, types, counter_name=lambda c: f"n{c}", field_name=lambda o, i: f"{o}_{i}")
             for lo in range(0, n, step_size):
-                chunk = type(parts)(*(np.asarray(a)[lo : lo + step_size] for a in parts))
-                out.extend({"particle": to_awkward(chunk, with_name=None), "weight": s.weights[lo : lo + step_size]})
+                w = s.weights[lo : lo + step_size]
+                out.extend({"particle": rows(s.particles, lo), "parton": rows(s.partons, lo), "weight": w})
             f[INFO_KEY] = meta
     return Path(path)

@@ -155,6 +155,12 @@ def test_write_read_round_trip_and_chunked_equals_one_shot(tmp_path):
     d = _delphes(tmp_path / "d.root")
     assert same_bits(concat(iter_root(d, step_size=1)).particles, read_root(d).particles)
     assert read_root(write_root(tmp_path / "e.root", random_events(0))).particles.mask.shape == (0, 6)
+    # a whole sample: partons and info come back too
+    from hepjax.data.sample import EventSample
+
+    full = EventSample(p, random_events(40, seed=12, max_n=3), w, {"process": "toy"})
+    back = read_root(write_root(tmp_path / "full.root", full, step_size=13), step_size=7)
+    assert same_bits(back.particles, p) and same_bits(back.partons, full.partons) and back.info["process"] == "toy"
 
 
 def test_bad_files_are_one_line_data_errors(tmp_path):
