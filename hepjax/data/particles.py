@@ -39,6 +39,13 @@ class Particles(NamedTuple):
         """Number of real particles per event, ``[...]``."""
         return self.mask.sum(-1)
 
+    @staticmethod
+    def from_awkward(array, fields=None, max_particles: int | None = None, **kwargs) -> Particles:
+        """Padded record from a jagged awkward array: :func:`hepjax.io.from_awkward` (needs ``hepjax[io]``)."""
+        from hepjax.io.awkward import from_awkward  # here: hepjax.io imports this module
+
+        return from_awkward(array, fields, max_particles, **kwargs)
+
 
 FIELDS = Particles._fields
 DTYPES = {f: np.float32 for f in FIELDS} | {"pdg": np.int32, "mask": np.bool_}
