@@ -16,6 +16,7 @@ from hepjax.detector.params import (
     cms_like,
     validate_params,
 )
+from hepjax.detector.showers import CaloCells, CaloLayout, ShowerParams, cms_showers, showers, truth_table
 from hepjax.detector.smearing import (
     Noise,
     Reco,
@@ -37,7 +38,9 @@ from hepjax.detector.species import (
 __all__ = [
     "KNOWN_PDG",
     "SPECIES_NAMES",
+    "CaloCells",
     "CaloGrid",
+    "CaloLayout",
     "CaloParams",
     "CaloResolution",
     "DetectorParams",
@@ -45,9 +48,11 @@ __all__ = [
     "Noise",
     "QuadratureResolution",
     "Reco",
+    "ShowerParams",
     "TrackerParams",
     "cell_centres",
     "cms_like",
+    "cms_showers",
     "deposit",
     "draw_noise",
     "impact_parameters",
@@ -55,9 +60,11 @@ __all__ = [
     "smear_checked",
     "smear_jit",
     "smear_with_noise",
+    "showers",
     "species",
     "threshold_cells",
     "to_particles",
+    "truth_table",
     "validate_params",
     "validate_particles",
 ]
