@@ -24,7 +24,8 @@ and deposit nothing):
   (much larger) HCAL resolution scales both parts. Lateral profile: wider core + tail Gaussians
   (lengths in m).
 * **muons**: a minimum-ionising deposit in each calorimeter (``mip_*``, spread ``mip_spread``), narrow.
-* neutrinos and padding: nothing.
+* neutrinos and padding: nothing. e/γ beyond the ECAL grid (|η| > 3) are lost (the forward
+  calorimeter's EM part is not modelled); window cells beyond a grid's η range are dropped.
 
 Energy resolution ``σ/E = S/√E ⊕ C`` uses the stochastic and constant terms of the detector's
 :class:`~hepjax.detector.params.CaloResolution` (ECAL for e/γ, HCAL for hadrons), blended over its
@@ -173,6 +174,13 @@ class CaloLayout:
     CMS (JINST 3 (2008) S08004): 3.8 T solenoid; ECAL barrel front at R = 1.29 m, endcap front at
     |z| = 3.154 m; HCAL barrel inner radius 1.777 m, endcap front ≈ 3.88 m; the forward HCAL (HF,
     |η| > 3) front at |z| = 11.15 m.
+
+    Windows: a shower is integrated over ``(2K+1)²`` cells around its axis and renormalised there.
+    ``ecal_window = 8`` holds an EM shower whole (tail σ = R_M ≈ one barrel crystal, ≈ 4 crystals at
+    |η| = 3) and a hadron's ECAL part to ±1.3 σ of its 15 cm tail in the barrel (wider tails are folded
+    in: the energy is kept, the far tail moves inwards); ``hcal_window = 2`` holds ±2.6 σ of that tail
+    in HCAL towers. 17² ECAL contributions per particle: about 5 ms per event of 512 particles on the
+    full grids (2-core CPU, jit).
     """
 
     b_field: float = 3.8
@@ -182,7 +190,7 @@ class CaloLayout:
     hcal_z: float = 3.88
     hf_z: float = 11.15
     hf_eta: float = 3.0
-    ecal_window: int = 5
+    ecal_window: int = 8
     hcal_window: int = 2
 
 
@@ -399,15 +407,17 @@ def truth_table(index, contrib, *, min_energy: float = 0.0) -> TruthTable:
     part = np.broadcast_to(np.arange(n)[None, :, None], idx.shape)
     ok = (idx >= 0) & (con > 0)
     ev, cell, part, e = ev[ok], idx[ok], part[ok], con[ok]
-    # a window that wraps all the way round φ can hit one cell twice: sum duplicates
-    keys = np.stack([ev, cell, part], 1)
-    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
-    e_sum = np.zeros(len(uniq))
-    np.add.at(e_sum, inv.reshape(-1), e)
-    cell_keys, cinv = np.unique(uniq[:, :2], axis=0, return_inverse=True)
-    cell_total = np.zeros(len(cell_keys))
-    np.add.at(cell_total, cinv.reshape(-1), e_sum)
+    # a window that wraps all the way round φ can hit one cell twice: sum duplicates (1-D int64 keys:
+    # np.unique on rows is ~10× slower)
+    n_cell = int(cell.max(initial=0)) + 1
+    key = (ev.astype(np.int64) * n_cell + cell) * n + part
+    uniq, inv = np.unique(key, return_inverse=True)
+    e_sum = np.bincount(inv.reshape(-1), weights=e, minlength=len(uniq))
+    cell_key, cinv = np.unique(uniq // n, return_inverse=True)
+    cell_total = np.bincount(cinv.reshape(-1), weights=e_sum, minlength=len(cell_key))
     frac = e_sum / cell_total[cinv.reshape(-1)]
     keep = e_sum > min_energy
     u = uniq[keep]
-    return TruthTable(u[:, 0], u[:, 1], u[:, 2], e_sum[keep], frac[keep])
+    ev_cell, part_u = np.divmod(u, n)
+    ev_u, cell_u = np.divmod(ev_cell, n_cell)
+    return TruthTable(ev_u, cell_u, part_u, e_sum[keep], frac[keep])

@@ -96,66 +96,48 @@ class Membership(NamedTuple):
         return len(self.seeds)
 
 
-def _neighbour(a: np.ndarray, di: int, dj: int, fill) -> np.ndarray:
-    """``out[i, j] = a[i + di, (j + dj) mod n_phi]``; ``fill`` beyond the η edges."""
-    out = np.roll(a, -dj, axis=1)
-    if di == 0:
-        return out
-    shifted = np.full_like(out, fill)
-    if di > 0:
-        shifted[:-di] = out[di:]
-    else:
-        shifted[-di:] = out[:di]
-    return shifted
+def _neighbours(flat: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """``[m, 8]`` flat indices of the 8 neighbours of the cells ``flat`` (φ periodic; −1 beyond the η edges)."""
+    n_eta, n_phi = shape
+    i, j = np.divmod(flat, n_phi)
+    out = np.empty((len(flat), len(_OFFSETS)), np.int64)
+    for k, (di, dj) in enumerate(_OFFSETS):
+        ni = i + di
+        out[:, k] = np.where((ni >= 0) & (ni < n_eta), ni * n_phi + np.mod(j + dj, n_phi), -1)
+    return out
+
+
+def _gather(values: np.ndarray, idx: np.ndarray, fill) -> np.ndarray:
+    """``values[idx]`` with ``fill`` where ``idx`` is −1."""
+    return np.where(idx >= 0, values[np.maximum(idx, 0)], fill)
 
 
 def _components(mask: np.ndarray) -> np.ndarray:
     """8-connected components of ``mask`` with φ (axis 1) periodic: labels 0 (background) or 1..K."""
     lab, k = ndimage.label(mask, structure=np.ones((3, 3), bool))
-    if k == 0 or mask.shape[1] < 2:
+    if k == 0 or mask.shape[1] < 3:
         return lab
-    parent = np.arange(k + 1)
-
-    def find(x):
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    last, first = lab[:, -1], lab[:, 0]
-    n_eta = mask.shape[0]
-    for di in (-1, 0, 1):  # the seam: (i, n_phi - 1) touches (i + di, 0)
-        for i in range(max(0, -di), min(n_eta, n_eta - di)):
-            a, b = last[i], first[i + di]
-            if a and b:
-                ra, rb = find(a), find(b)
-                if ra != rb:
-                    parent[max(ra, rb)] = min(ra, rb)
-    roots = np.array([find(x) for x in range(k + 1)])
-    return roots[lab]
-
-
-def _grow_from(labels: np.ndarray, allowed: np.ndarray, energy: np.ndarray, region: np.ndarray) -> np.ndarray:
-    """Grow ``labels`` (−1 unassigned) into the ``allowed`` cells, one ring per step; a cell takes the
-    label of its most energetic assigned neighbour within the same ``region`` id."""
-    labels = labels.copy()
+    # the seam: (i, n_phi − 1) touches (i + di, 0); merge those labels (min-label propagation)
+    pairs = [
+        np.stack([lab[max(0, -di) : lab.shape[0] - max(0, di), -1], lab[max(0, di) : lab.shape[0] - max(0, -di), 0]], 1)
+        for di in (-1, 0, 1)
+    ]
+    pairs = np.concatenate(pairs)
+    pairs = pairs[(pairs[:, 0] > 0) & (pairs[:, 1] > 0)]
+    root = np.arange(k + 1)
+    while len(pairs):
+        a, b = root[pairs[:, 0]], root[pairs[:, 1]]
+        if np.all(a == b):
+            break
+        lo = np.minimum(a, b)
+        np.minimum.at(root, a, lo)
+        np.minimum.at(root, b, lo)
+        root = root[root]  # path compression
     while True:
-        todo = allowed & (labels < 0)
-        if not todo.any():
-            return labels
-        best_e = np.full(labels.shape, -np.inf)
-        best_l = np.full(labels.shape, -1)
-        for di, dj in _OFFSETS:
-            nl = _neighbour(labels, di, dj, -1)
-            ne = _neighbour(energy, di, dj, -np.inf)
-            nr = _neighbour(region, di, dj, -1)
-            take = todo & (nl >= 0) & (nr == region) & (ne > best_e)
-            best_e = np.where(take, ne, best_e)
-            best_l = np.where(take, nl, best_l)
-        new = todo & (best_l >= 0)
-        if not new.any():  # cells no assigned cell can reach
-            return labels
-        labels = np.where(new, best_l, labels)
+        nxt = root[root]
+        if np.array_equal(nxt, root):
+            return root[lab]
+        root = nxt
 
 
 def topo_clusters(cells, noise_sigma, config: TopoConfig = TopoConfig()) -> Membership:
@@ -178,57 +160,86 @@ def topo_clusters(cells, noise_sigma, config: TopoConfig = TopoConfig()) -> Memb
     if np.any(sigma <= 0):
         raise DataError(f"noise_sigma must be > 0, got min {sigma.min()}")
     s = e / sigma
-    comp = _components(s > config.grow)
-    seeded = np.unique(comp[(s > config.seed) & (comp > 0)])
-    core = np.isin(comp, seeded) & (comp > 0)
+    e_flat = e.reshape(-1)
+    comp = _components(s > config.grow).reshape(-1)
+    has_seed = np.zeros(comp.max(initial=0) + 1, bool)
+    has_seed[comp[s.reshape(-1) > config.seed]] = True
+    has_seed[0] = False
+    core = has_seed[comp]
     labels = np.where(core, comp, -1)
-    region = np.where(core, comp, -1)
     # boundary cells: one ring around the cores, to the cluster of the most energetic adjacent core cell
-    ring = (s > config.boundary) & ~core
-    best_e = np.full(e.shape, -np.inf)
-    for di, dj in _OFFSETS:
-        nl = _neighbour(labels, di, dj, -1)
-        ne = _neighbour(e, di, dj, -np.inf)
-        take = ring & (nl >= 0) & (ne > best_e)
-        best_e = np.where(take, ne, best_e)
-        region = np.where(take, nl, region)
-    labels = region.copy()
+    ring = np.flatnonzero((s.reshape(-1) > config.boundary) & ~core)
+    nb = _neighbours(ring, e.shape)
+    nl = _gather(labels, nb, -1)
+    ne = np.where(nl >= 0, _gather(e_flat, nb, -np.inf), -np.inf)
+    best = np.argmax(ne, axis=1)
+    got = np.isfinite(ne[np.arange(len(ring)), best])
+    labels = labels.copy()
+    labels[ring[got]] = nl[np.arange(len(ring)), best][got]
 
-    if config.split and labels.max(initial=-1) >= 0:
-        in_cluster = labels >= 0
-        is_max = in_cluster & (s > config.seed) & (e > config.split_min_energy)
-        for di, dj in _OFFSETS:
-            same = _neighbour(labels, di, dj, -1) == labels
-            is_max &= ~same | (e > _neighbour(e, di, dj, -np.inf))
-        n_max = np.bincount(labels[is_max], minlength=labels.max() + 1)
-        multi = in_cluster & (n_max[np.maximum(labels, 0)] >= 2)
+    members = np.flatnonzero(labels >= 0)
+    if config.split and len(members):
+        nb = _neighbours(members, e.shape)
+        lab_m = labels[members]
+        same = _gather(labels, nb, -1) == lab_m[:, None]
+        higher = e_flat[members][:, None] > _gather(e_flat, nb, -np.inf)
+        is_max = np.all(~same | higher, axis=1)
+        is_max &= (s.reshape(-1)[members] > config.seed) & (e_flat[members] > config.split_min_energy)
+        n_max = np.bincount(lab_m[is_max], minlength=lab_m.max() + 1)
+        multi = n_max[lab_m] >= 2
         if multi.any():
-            base = labels.max() + 1
-            start = np.full(e.shape, -1)
-            start[multi & is_max] = base + np.arange(int((multi & is_max).sum()))
-            grown = _grow_from(start, multi, e, labels)
-            labels = np.where(multi, grown, labels)
+            labels = _split(labels, members[multi], is_max[multi], e_flat, e.shape)
 
-    # renumber 0..K-1 by decreasing cluster energy
-    ids = np.unique(labels[labels >= 0])
+    return _renumber(labels, e_flat, e.shape)
+
+
+def _split(labels: np.ndarray, cells: np.ndarray, is_max: np.ndarray, e_flat: np.ndarray, shape) -> np.ndarray:
+    """Regrow the clusters of ``cells`` (flat indices) from their maxima, one ring per step; a cell
+    reached from several maxima in one step joins the one whose adjacent assigned cell is most energetic."""
+    region = labels[cells]
+    new = np.full(len(cells), -1)
+    new[is_max] = labels.max() + 1 + np.arange(int(is_max.sum()))
+    pos = np.full(labels.size, -1)
+    pos[cells] = np.arange(len(cells))
+    nbp = _gather(pos, _neighbours(cells, shape), -1)  # neighbours as positions in ``cells``
+    ok = (nbp >= 0) & (region[np.maximum(nbp, 0)] == region[:, None])
+    nbp = np.where(ok, nbp, -1)
+    ne = _gather(e_flat[cells], nbp, -np.inf)
+    while (new < 0).any():
+        nl = _gather(new, nbp, -1)
+        cand = np.where(nl >= 0, ne, -np.inf)
+        best = np.argmax(cand, axis=1)
+        rows = np.arange(len(cells))
+        take = (new < 0) & np.isfinite(cand[rows, best])
+        if not take.any():
+            break  # cells no maximum can reach (not for connected clusters)
+        new = np.where(take, nl[rows, best], new)
+    out = labels.copy()
+    out[cells] = np.where(new >= 0, new, region)
+    return out
+
+
+def _renumber(labels: np.ndarray, e_flat: np.ndarray, shape) -> Membership:
+    """Clusters renumbered 0..K−1 by decreasing energy, with their most energetic cell and size."""
+    member = np.flatnonzero(labels >= 0)
+    ids, inv = np.unique(labels[member], return_inverse=True)
     if len(ids) == 0:
-        return Membership(np.full(e.shape, -1, np.int32), np.zeros(0, np.int32), np.zeros(0, np.int32))
-    dense = np.searchsorted(ids, labels)
-    flat_l = np.where(labels >= 0, dense, -1).reshape(-1)
-    energy = np.bincount(flat_l[flat_l >= 0], weights=e.reshape(-1)[flat_l >= 0], minlength=len(ids))
+        return Membership(np.full(shape, -1, np.int32), np.zeros(0, np.int32), np.zeros(0, np.int32))
+    dense = np.full(labels.size, -1)
+    dense[member] = inv.reshape(-1)
+    energy = np.bincount(dense[member], weights=e_flat[member], minlength=len(ids))
     order = np.argsort(-energy, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(len(ids))
-    flat_new = np.where(flat_l >= 0, rank[np.maximum(flat_l, 0)], -1)
-    n_cells = np.bincount(flat_new[flat_new >= 0], minlength=len(ids)).astype(np.int32)
-    seeds = np.zeros(len(ids), np.int64)
-    e_flat = e.reshape(-1)
-    member = np.flatnonzero(flat_new >= 0)
-    # the most energetic cell of each cluster: sort members by energy, keep the last per cluster
+    flat_new = np.full(labels.size, -1)
+    flat_new[member] = rank[dense[member]]
+    n_cells = np.bincount(flat_new[member], minlength=len(ids)).astype(np.int32)
+    # the most energetic cell of each cluster: members sorted by (cluster, energy), the last of each
     srt = member[np.lexsort((e_flat[member], flat_new[member]))]
     last = np.r_[np.flatnonzero(np.diff(flat_new[srt])), len(srt) - 1]
+    seeds = np.zeros(len(ids), np.int32)
     seeds[flat_new[srt[last]]] = srt[last]
-    return Membership(flat_new.reshape(e.shape).astype(np.int32), seeds.astype(np.int32), n_cells)
+    return Membership(flat_new.reshape(shape).astype(np.int32), seeds, n_cells)
 
 
 class PaddedMembership(NamedTuple):
