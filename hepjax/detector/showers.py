@@ -18,7 +18,7 @@ and deposit nothing):
   shower develops as a Gamma(2, ``had_length``) distribution in depth, so a fraction
   ``F(d_E − t₀)`` falls in the ECAL (``ecal_depth`` λ_I deep), ``F(d_E + d_H − t₀) − F(d_E − t₀)`` in
   the HCAL and the rest leaks out the back (returned as ``leak``). Before the interaction the hadron
-  ionises like a MIP. Non-compensation: the electromagnetic fraction of the shower is
+  ionises like a MIP (a narrow deposit on its axis). Non-compensation: the electromagnetic fraction of the shower is
   ``f_em = 1 − (E/E₀)^(k−1)`` (Gabriel et al., NIM A 338 (1994) 336; Wigmans, *Calorimetry*, ch. 2),
   seen at full response, the rest at ``h/e < 1`` of the calorimeter; one common fluctuation with the
   (much larger) HCAL resolution scales both parts. Lateral profile: wider core + tail Gaussians
@@ -314,8 +314,10 @@ def showers(
     scale = jnp.maximum(1.0 + sig_hcal * eps_h, 0.0)
     mip_frac_ecal = jnp.minimum(t0 / d_e, 1.0)
     mip_frac_hcal = jnp.clip((t0 - d_e) / d_h, 0.0, 1.0)
-    had_ecal = energy * f_ecal * resp_ecal * scale + sp_.mip_ecal * mip_frac_ecal
-    had_hcal = energy * f_hcal * resp_hcal * scale + sp_.mip_hcal * mip_frac_hcal
+    shower_ecal = energy * f_ecal * resp_ecal * scale
+    shower_hcal = energy * f_hcal * resp_hcal * scale
+    track_ecal, track_hcal = sp_.mip_ecal * mip_frac_ecal, sp_.mip_hcal * mip_frac_hcal  # ionisation before t0
+    had_ecal, had_hcal = shower_ecal + track_ecal, shower_hcal + track_hcal
 
     mu_ecal = jnp.minimum(sp_.mip_ecal * jnp.maximum(1.0 + sp_.mip_spread * eps_e, 0.0), energy)
     mu_hcal = jnp.minimum(sp_.mip_hcal * jnp.maximum(1.0 + sp_.mip_spread * eps_h, 0.0), energy)
@@ -327,18 +329,22 @@ def showers(
     hcal_e = jnp.where(hfront.arrives & efront.arrives, hcal_e, zero)
     leak = jnp.where(had, 1.0 - f_ecal - f_hcal, zero)
 
-    # --- lateral profiles: two Gaussian components (lengths in m) -----------------------------
+    # --- lateral profiles: Gaussian components (lengths in m) ----------------------------------
     rm = sp_.moliere_radius
     p_core = core_weight(sp_.em_core, sp_.em_tail, sp_.em_containment)
     one = jnp.ones_like(energy)
 
-    def components(for_em):
-        core = jnp.where(had, sp_.had_core, jnp.where(mu, sp_.mip_width, sp_.em_core * rm * one))
-        tail = jnp.where(had, sp_.had_tail, jnp.where(mu, sp_.mip_width, sp_.em_tail * rm * one))
-        w = jnp.where(had, sp_.had_core_fraction, jnp.where(mu, 0.5, p_core * one))
-        if not for_em:  # e/γ leave nothing in the HCAL: any finite shape
-            core, tail = jnp.where(em, sp_.had_core, core), jnp.where(em, sp_.had_tail, tail)
-        return jnp.stack([core, tail], -1), jnp.stack([w, 1.0 - w], -1)
+    def components(e_dep, mip_part):
+        """Lengths (m) and weights of three Gaussians: shower core, shower tail, a narrow MIP track."""
+        core = jnp.where(had, sp_.had_core, sp_.em_core * rm * one)
+        tail = jnp.where(had, sp_.had_tail, sp_.em_tail * rm * one)
+        w_core = jnp.where(had, sp_.had_core_fraction, p_core * one)
+        # the share of a hadron's deposit from its ionisation before the first interaction
+        w_mip = jnp.where(
+            mu, one, jnp.where(had & (e_dep > 0), jnp.clip(mip_part / jnp.where(e_dep > 0, e_dep, 1.0), 0.0, 1.0), 0.0)
+        )
+        lengths = jnp.stack([core, tail, sp_.mip_width * one], -1)
+        return lengths, jnp.stack([(1.0 - w_mip) * w_core, (1.0 - w_mip) * (1.0 - w_core), w_mip], -1)
 
     def calo(e_dep, front, grid, window, lengths, weights):
         ang = lengths / front.r_t[..., None]  # Δη = Δφ = length / r_t
@@ -346,17 +352,17 @@ def showers(
             e_dep.reshape(-1),
             front.eta.reshape(-1),
             front.phi.reshape(-1),
-            ang.reshape(b * n, 2),
-            ang.reshape(b * n, 2),
-            weights.reshape(b * n, 2),
+            ang.reshape(b * n, -1),
+            ang.reshape(b * n, -1),
+            weights.reshape(b * n, -1),
             grid,
             window,
         )
         idx, contrib = idx.reshape(b, n, -1), contrib.reshape(b, n, -1)
         return idx, contrib, scatter_cells(idx, contrib, grid)
 
-    e_idx, e_con, e_true = calo(ecal_e, efront, egrid, layout.ecal_window, *components(True))
-    h_idx, h_con, h_true = calo(hcal_e, hfront, hgrid, layout.hcal_window, *components(False))
+    e_idx, e_con, e_true = calo(ecal_e, efront, egrid, layout.ecal_window, *components(ecal_e, track_ecal))
+    h_idx, h_con, h_true = calo(hcal_e, hfront, hgrid, layout.hcal_window, *components(hcal_e, track_hcal))
     e_meas = threshold_cells(e_true + sp_.ecal_noise * z_ecal, sp_.ecal_threshold, sp_.threshold_width, **kw)
     h_meas = threshold_cells(h_true + sp_.hcal_noise * z_hcal, sp_.hcal_threshold, sp_.threshold_width, **kw)
 

@@ -236,3 +236,39 @@ def test_clusters_match_a_plain_python_4_2_0(seed):
     m = topo_clusters(c, 1.0, TopoConfig(split=False))
     assert _sets(m) == _reference_420(c, 1.0)
     assert m.n_clusters >= 2
+
+
+def test_showers_to_clusters_end_to_end():
+    """A 40 GeV photon and a 30 GeV π⁺ through the CMS-like showers (noise on): the photon gives one
+    ECAL cluster at its impact with its deposit; the pion's ECAL + HCAL clusters hold its deposits."""
+    from hepjax.data.particles import pad_events
+    from hepjax.detector import cms_like
+    from hepjax.detector.showers import cms_showers, showers
+
+    ecal_grid = CaloGrid(n_eta=58, n_phi=360, eta_max=29 * 0.0174)
+    hcal_grid = CaloGrid(n_eta=14, n_phi=72, eta_max=7 * 0.087)
+    det, sp = cms_like(ecal_grid=ecal_grid, hcal_grid=hcal_grid), cms_showers()
+    ev = pad_events(
+        [dict(pt=[40.0, 30.0], eta=[0.12, -0.2], phi=[0.5, -2.0], mass=[0.0, 0.1396], pdg=[22, 211],
+              charge=[0.0, 1.0], vx=[0.0, 0.0], vy=[0.0, 0.0], vz=[0.0, 0.0])]
+    )  # fmt: skip
+    c = jax.jit(showers)(jax.random.key(2), ev, det, sp)
+    ecal, hcal = np.asarray(c.ecal[0], np.float64), np.asarray(c.hcal[0], np.float64)
+    me, mh = topo_clusters(ecal, float(sp.ecal_noise)), topo_clusters(hcal, float(sp.hcal_noise))
+    fe = _features(ecal, pad_membership(me, [8], quantum=8)[0], ecal_grid, layer=ECAL_LAYER)
+    fh = _features(hcal, pad_membership(mh, [8], quantum=8)[0], hcal_grid, layer=HCAL_LAYER)
+    e_dep, h_dep = np.asarray(c.ecal_e[0]), np.asarray(c.hcal_e[0])
+    eta_f, phi_f = np.asarray(c.ecal_front.eta[0]), np.asarray(c.ecal_front.phi[0])
+    energy, eta, phi = (np.asarray(x) for x in (fe.energy, fe.eta, fe.phi))
+    near = lambda k, e, p, r: np.hypot(e - eta_f[k], np.mod(p - phi_f[k] + np.pi, 2 * np.pi) - np.pi) < r
+    photon = [k for k in range(me.n_clusters) if near(0, eta[k], phi[k], 0.1)]
+    assert len(photon) == 1
+    k = photon[0]
+    # the 0σ boundary ring adds the positive half of its cells' noise: ~+1.5 % here
+    assert energy[k] == pytest.approx(e_dep[0], rel=0.04)
+    assert near(0, eta[k], phi[k], 0.4 * 0.0174)  # within 0.4 crystal of the impact
+    pion_ecal = sum(energy[k] for k in range(me.n_clusters) if near(1, eta[k], phi[k], 0.3))
+    hf = np.asarray(fh.energy)[: mh.n_clusters]
+    pion_hcal = sum(hf[k] for k in range(mh.n_clusters) if near(1, fh.eta[k], fh.phi[k], 0.3))
+    assert pion_ecal + pion_hcal == pytest.approx(e_dep[1] + h_dep[1], rel=0.1)
+    assert h_dep[1] > 1.0
