@@ -16,7 +16,16 @@ from hepjax.detector.params import (
     cms_like,
     validate_params,
 )
-from hepjax.detector.showers import CaloCells, CaloLayout, ShowerParams, cms_showers, showers, truth_table
+from hepjax.detector.showers import (
+    CaloCells,
+    CaloLayout,
+    ShowerParams,
+    cms_showers,
+    showers,
+    showers_checked,
+    truth_table,
+    validate_shower_params,
+)
 from hepjax.detector.smearing import (
     Noise,
     Reco,
@@ -61,10 +70,12 @@ __all__ = [
     "smear_jit",
     "smear_with_noise",
     "showers",
+    "showers_checked",
     "species",
     "threshold_cells",
     "to_particles",
     "truth_table",
     "validate_params",
     "validate_particles",
+    "validate_shower_params",
 ]

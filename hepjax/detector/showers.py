@@ -64,10 +64,11 @@ import numpy as np
 from hepjax.data.particles import Particles
 from hepjax.detector.calorimeter import threshold_cells
 from hepjax.detector.impact import FrontPoint, front_point
-from hepjax.detector.params import CaloParams, CaloResolution, DetectorParams
+from hepjax.detector.params import CaloParams, CaloResolution, DetectorParams, validate_params
 from hepjax.detector.profiles import core_weight, scatter_cells, window_deposit
 from hepjax.detector.response import calo_relative, edge_steps
-from hepjax.detector.species import CHARGED_HADRON, ELECTRON, MUON, NEUTRAL_HADRON, PHOTON, species
+from hepjax.detector.species import CHARGED_HADRON, ELECTRON, MUON, NEUTRAL_HADRON, PHOTON, species, validate_particles
+from hepjax.errors import ConfigError
 
 #: Truncation of the Gaussian random numbers, in σ (every draw finite).
 NOISE_CLIP = 5.0
@@ -161,10 +162,39 @@ def cms_showers(**overrides: float) -> ShowerParams:
     )
     unknown = set(overrides) - set(values)
     if unknown:
-        raise ValueError(f"unknown ShowerParams field(s) {sorted(unknown)}; known: {sorted(values)}")
+        raise ConfigError(f"unknown ShowerParams field(s) {sorted(unknown)}; known: {sorted(values)}")
     values.update(overrides)
     dtype = jnp.result_type(float)
     return ShowerParams(**{k: jnp.asarray(v, dtype) for k, v in values.items()})
+
+
+def validate_shower_params(sp: ShowerParams) -> None:
+    """Host-side check: every field finite and ≥ 0; widths, depths, E₀ and σ_noise > 0; weights and h/e in
+    [0, 1]; ``em_containment`` reachable by the core/tail widths (core weight in [0, 1]).
+
+    Raises:
+      ConfigError: naming the field and its value.
+    """
+    for f in dataclasses.fields(ShowerParams):
+        v = np.asarray(getattr(sp, f.name), np.float64)
+        if v.shape != ():
+            raise ConfigError(f"ShowerParams.{f.name} must be a scalar, got shape {v.shape}")
+        if not np.isfinite(v) or v < 0:
+            raise ConfigError(f"ShowerParams.{f.name} must be finite and >= 0, got {float(v)}")
+    positive = ("moliere_radius", "em_core", "em_tail", "had_core", "had_tail", "mip_width", "ecal_depth",
+                "hcal_depth", "had_length", "em_fraction_e0", "ecal_noise", "hcal_noise", "threshold_width")  # fmt: skip
+    for f in positive:
+        if not float(getattr(sp, f)) > 0:
+            raise ConfigError(f"ShowerParams.{f} must be > 0, got {float(getattr(sp, f))}")
+    for f in ("em_containment", "had_core_fraction", "h_over_e_ecal", "h_over_e_hcal", "em_fraction_k"):
+        if not float(getattr(sp, f)) <= 1:
+            raise ConfigError(f"ShowerParams.{f} must be <= 1, got {float(getattr(sp, f))}")
+    w = float(core_weight(sp.em_core, sp.em_tail, sp.em_containment))
+    if not 0 <= w <= 1:
+        raise ConfigError(
+            f"ShowerParams.em_containment = {float(sp.em_containment)} cannot be reached with em_core = "
+            f"{float(sp.em_core)} and em_tail = {float(sp.em_tail)} R_M (core weight {w:.3f} outside [0, 1])"
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -192,6 +222,19 @@ class CaloLayout:
     hf_eta: float = 3.0
     ecal_window: int = 8
     hcal_window: int = 2
+
+    def __post_init__(self):
+        for f in ("b_field", "ecal_radius", "ecal_z", "hcal_radius", "hcal_z", "hf_z"):
+            if not getattr(self, f) > 0:
+                raise ConfigError(f"CaloLayout.{f} must be > 0, got {getattr(self, f)}")
+        if not self.hcal_radius > self.ecal_radius:
+            raise ConfigError(
+                f"CaloLayout.hcal_radius ({self.hcal_radius}) must exceed ecal_radius ({self.ecal_radius})"
+            )
+        for f in ("ecal_window", "hcal_window"):
+            v = getattr(self, f)
+            if not (isinstance(v, int) and v >= 0):
+                raise ConfigError(f"CaloLayout.{f} must be an int >= 0 (cells), got {v!r}")
 
 
 class CaloCells(NamedTuple):
@@ -427,3 +470,36 @@ def truth_table(index, contrib, *, min_energy: float = 0.0) -> TruthTable:
     ev_cell, part_u = np.divmod(u, n)
     ev_u, cell_u = np.divmod(ev_cell, n_cell)
     return TruthTable(ev_u, cell_u, part_u, e_sum[keep], frac[keep])
+
+
+_showers_jit = jax.jit(showers, static_argnames=("layout", "hard", "particle_noise_term"))
+
+
+def showers_checked(
+    key: jax.Array,
+    particles: Particles,
+    det_params: DetectorParams,
+    shower_params: ShowerParams,
+    layout: CaloLayout = CaloLayout(),
+    *,
+    hard: bool = False,
+    temperature: float = 1.0,
+    particle_noise_term: bool = False,
+) -> CaloCells:
+    """Check the inputs on the host (a clear error naming the field), then :func:`showers` under ``jit``."""
+    validate_particles(particles)
+    validate_params(det_params)
+    validate_shower_params(shower_params)
+    if not hard and not temperature > 0:
+        raise ConfigError(f"temperature must be > 0 for soft thresholds, got {temperature}")
+    t = jnp.asarray(temperature, jnp.asarray(particles.pt).dtype)
+    return _showers_jit(
+        key,
+        particles,
+        det_params,
+        shower_params,
+        layout,
+        hard=hard,
+        temperature=t,
+        particle_noise_term=particle_noise_term,
+    )

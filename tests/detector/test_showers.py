@@ -15,7 +15,8 @@ from hepjax.detector import helix as hx
 from hepjax.detector.impact import front_point, min_pt_to_reach
 from hepjax.detector.params import CaloResolution
 from hepjax.detector.profiles import containment, core_weight
-from hepjax.detector.showers import CaloLayout, cms_showers, showers, truth_table
+from hepjax.detector.showers import CaloLayout, cms_showers, showers, showers_checked, truth_table
+from hepjax.errors import ConfigError
 
 LAYOUT = CaloLayout()
 # CMS cell sizes on a region of interest |η| ≲ 0.5 (full φ): small and fast
@@ -194,7 +195,7 @@ def test_same_key_same_cells_other_key_other_cells():
 
 
 def test_gradient_matches_finite_differences():
-    """d(Σ w·cells)/d(particle pT) and /d(stochastic terms), fixed key, float64, soft threshold."""
+    """d(Σ w·cells)/d(particle pT, η) and /d(stochastic terms), fixed key, float64, soft threshold."""
     with jax.enable_x64(True):
         ev = _event(MIXED)
         ev = type(ev)(*(np.asarray(x, np.float64) if x.dtype == np.float32 else x for x in ev))
@@ -205,20 +206,21 @@ def test_gradient_matches_finite_differences():
         wh = jnp.asarray(rng.uniform(0, 1, (HCAL_ROI.n_eta, HCAL_ROI.n_phi)))
         key = jax.random.key(11)
 
-        def f(pt, s_e, s_h):
+        def f(pt, eta, s_e, s_h):
             d = _with_resolution(
                 det,
                 dataclasses.replace(det.ecal.resolution, stochastic=s_e),
                 dataclasses.replace(det.hcal.resolution, stochastic=s_h),
             )
-            c = showers(key, ev._replace(pt=pt), d, sp)
+            c = showers(key, ev._replace(pt=pt, eta=eta), d, sp)
             return jnp.sum(we * c.ecal[0]) + jnp.sum(wh * c.hcal[0])
 
-        args = (jnp.asarray(ev.pt), det.ecal.resolution.stochastic, det.hcal.resolution.stochastic)
-        vg = jax.jit(jax.value_and_grad(f, argnums=(0, 1, 2)))  # one compilation for values and gradients
+        args = (jnp.asarray(ev.pt), jnp.asarray(ev.eta), det.ecal.resolution.stochastic, det.hcal.resolution.stochastic)
+        vg = jax.jit(jax.value_and_grad(f, argnums=(0, 1, 2, 3)))  # one compilation for values and gradients
         grads = vg(*args)[1]
         h = 1e-5
-        for argnum, slot in ((0, (0, 0)), (0, (0, 2)), (0, (0, 4)), (1, (0,)), (2, (0,))):
+        # pT (so E) of the photon, π⁺ and neutron; η of the π⁻ (on its helix) and the photon; S of ECAL, HCAL
+        for argnum, slot in ((0, (0, 0)), (0, (0, 2)), (0, (0, 4)), (1, (0, 3)), (1, (0, 0)), (2, (0,)), (3, (0,))):
             e = np.zeros(args[argnum].shape)
             e[slot] = h
             up, dn = list(args), list(args)
@@ -228,3 +230,18 @@ def test_gradient_matches_finite_differences():
             g = float(grads[argnum][slot])
             assert g == pytest.approx(float(fd), rel=1e-5, abs=1e-7), (argnum, slot)
             assert g != 0.0
+
+
+def test_bad_input_is_refused_with_the_field_named():
+    with pytest.raises(ConfigError, match="unknown ShowerParams field"):
+        cms_showers(moliere=0.02)
+    with pytest.raises(ConfigError, match="ShowerParams.ecal_noise must be > 0"):
+        showers_checked(jax.random.key(0), _event(MIXED), _det(), cms_showers(ecal_noise=0.0))
+    with pytest.raises(ConfigError, match="em_containment"):
+        showers_checked(jax.random.key(0), _event(MIXED), _det(), cms_showers(em_containment=0.999))
+    with pytest.raises(ConfigError, match="ecal_window"):
+        CaloLayout(ecal_window=-1)
+    bad = _event(MIXED)
+    bad.eta[0, 2] = np.nan
+    with pytest.raises(ValueError, match=r"Particles.eta is not finite .* index \(0, 2\)"):
+        showers_checked(jax.random.key(0), bad, _det(), cms_showers())
