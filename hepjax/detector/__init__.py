@@ -1,4 +1,4 @@
-"""Differentiable detector response: parameterised smearing, calorimeter cells, efficiencies.
+"""Differentiable detector response: parameterised smearing, calorimeter cells and showers, efficiencies.
 
 The barrel tracker that records hits lives in :mod:`hepjax.detector.tracker` (import it as
 such; it is not re-exported here).
@@ -16,16 +16,8 @@ from hepjax.detector.params import (
     cms_like,
     validate_params,
 )
-from hepjax.detector.showers import (
-    CaloCells,
-    CaloLayout,
-    ShowerParams,
-    cms_showers,
-    showers,
-    showers_checked,
-    truth_table,
-    validate_shower_params,
-)
+from hepjax.detector.shower_params import CaloLayout, ShowerParams, cms_showers, validate_shower_params
+from hepjax.detector.showers import CaloCells, showers, showers_checked, truth_table
 from hepjax.detector.smearing import (
     Noise,
     Reco,
