@@ -40,9 +40,10 @@ r_t = R; on an endcap disk r_t = Z / sinh|η|).
 The grids are the ECAL and HCAL :class:`~hepjax.detector.params.CaloGrid` of the detector
 (:func:`~hepjax.detector.params.cms_like`: ECAL 344 × 360 cells of 0.0174 × 1° to |η| = 3, the CMS
 barrel crystal size; HCAL 114 × 72 cells of 0.087 × 5° to |η| = 5, the CMS HCAL tower size; CMS,
-JINST 3 (2008) S08004). A smaller grid (a region of interest in η, or coarser cells) is any other
-``CaloGrid`` with the same cell size; the default ECAL grid holds 124k cells (0.5 MB per event in
-float32). Each shower is integrated over a window of cells around its axis
+JINST 3 (2008) S08004), selectable through ``cms_like(ecal_grid=..., hcal_grid=...)``. The default
+ECAL grid holds 124k cells (0.5 MB per event in float32); a region of interest in |η| at the CMS cell
+size (e.g. ``CaloGrid(n_eta=58, n_phi=360, eta_max=29 * 0.0174)``, |η| < 0.5) or a coarser grid is
+any other ``CaloGrid`` (it always spans the full φ). Each shower is integrated over a window of cells around its axis
 (:mod:`hepjax.detector.profiles`; ``CaloLayout.*_window``).
 
 The truth: ``*_index`` and ``*_contrib`` hold each particle's noise-free energy in each cell of its
