@@ -38,7 +38,8 @@ class ShowerParams:
       mip_width: lateral σ of a MIP deposit, m.
       ecal_noise, hcal_noise: Gaussian noise per cell, GeV (CMS: ~40 MeV per EB crystal, ~200 MeV per
         HB tower).
-      ecal_threshold, hcal_threshold: cell energy thresholds, GeV (a cell keeps E > threshold).
+      ecal_threshold, hcal_threshold: cell energy thresholds, GeV (a cell keeps E > threshold; 0: no
+        threshold, negative noise kept).
       threshold_width: width of the soft threshold step, GeV.
     """
 

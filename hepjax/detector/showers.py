@@ -31,7 +31,8 @@ Energy resolution ``σ/E = S/√E ⊕ C`` uses the stochastic and constant terms
 :class:`~hepjax.detector.params.CaloResolution` (ECAL for e/γ, HCAL for hadrons), blended over its
 |η| regions. The noise term N is realised by the **cell noise** (Gaussian, σ per calorimeter, per
 cell), not per particle: a particle-level N would count the noise twice; ``particle_noise_term=True``
-adds it per particle as well. Cells then pass a threshold (``*_threshold``; hard or soft step).
+adds it per particle as well. Cells then pass a threshold (``*_threshold``; hard or soft step; 0, the
+default, applies none, so cells may be negative).
 
 Lateral lengths convert to the (η, φ) grid at the impact point: a length δ perpendicular to the line
 of sight spans Δη = Δφ = δ / r_t, with r_t the impact's distance from the beam line (in the barrel
@@ -257,8 +258,14 @@ def showers(
 
     e_idx, e_con, e_true = calo(ecal_e, efront, egrid, layout.ecal_window, *components(ecal_e, track_ecal))
     h_idx, h_con, h_true = calo(hcal_e, hfront, hgrid, layout.hcal_window, *components(hcal_e, track_hcal))
-    e_meas = threshold_cells(e_true + sp_.ecal_noise * z_ecal, sp_.ecal_threshold, sp_.threshold_width, **kw)
-    h_meas = threshold_cells(h_true + sp_.hcal_noise * z_hcal, sp_.hcal_threshold, sp_.threshold_width, **kw)
+
+    def measured(true, noise, z, thr):
+        cells = true + noise * z
+        # threshold 0 means none: the noise stays symmetric (negative cells too), as topological clustering wants
+        return jnp.where(thr > 0, threshold_cells(cells, thr, sp_.threshold_width, **kw), cells)
+
+    e_meas = measured(e_true, sp_.ecal_noise, z_ecal, sp_.ecal_threshold)
+    h_meas = measured(h_true, sp_.hcal_noise, z_hcal, sp_.hcal_threshold)
 
     def out(x):
         return x.reshape(lead + x.shape[1:])

@@ -192,6 +192,9 @@ def test_same_key_same_cells_other_key_other_cells():
     for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
     assert not np.allclose(np.asarray(a.ecal), np.asarray(o.ecal))
+    # threshold 0 (the default) is no threshold: the noise stays symmetric around the true energies
+    noise = (np.asarray(a.ecal) - np.asarray(a.ecal_true)) / float(sp.ecal_noise)
+    assert abs(noise.mean()) < 0.05 and noise.std() == pytest.approx(1.0, abs=0.05)
 
 
 def test_gradient_matches_finite_differences():
