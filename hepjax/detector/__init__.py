@@ -1,4 +1,4 @@
-"""Differentiable detector response: parameterised smearing, calorimeter cells, efficiencies.
+"""Differentiable detector response: parameterised smearing, calorimeter cells and showers, efficiencies.
 
 The barrel tracker that records hits lives in :mod:`hepjax.detector.tracker` (import it as
 such; it is not re-exported here).
@@ -16,6 +16,8 @@ from hepjax.detector.params import (
     cms_like,
     validate_params,
 )
+from hepjax.detector.shower_params import CaloLayout, ShowerParams, cms_showers, validate_shower_params
+from hepjax.detector.showers import CaloCells, showers, showers_checked, truth_table
 from hepjax.detector.smearing import (
     Noise,
     Reco,
@@ -37,7 +39,9 @@ from hepjax.detector.species import (
 __all__ = [
     "KNOWN_PDG",
     "SPECIES_NAMES",
+    "CaloCells",
     "CaloGrid",
+    "CaloLayout",
     "CaloParams",
     "CaloResolution",
     "DetectorParams",
@@ -45,9 +49,11 @@ __all__ = [
     "Noise",
     "QuadratureResolution",
     "Reco",
+    "ShowerParams",
     "TrackerParams",
     "cell_centres",
     "cms_like",
+    "cms_showers",
     "deposit",
     "draw_noise",
     "impact_parameters",
@@ -55,9 +61,13 @@ __all__ = [
     "smear_checked",
     "smear_jit",
     "smear_with_noise",
+    "showers",
+    "showers_checked",
     "species",
     "threshold_cells",
     "to_particles",
+    "truth_table",
     "validate_params",
     "validate_particles",
+    "validate_shower_params",
 ]
