@@ -271,7 +271,10 @@ def omnifold(
     if np.any(w_data.sum(1) <= 0) or w_sim[pass_reco].sum() <= 0 or w_sim[pass_gen].sum() <= 0:
         raise DataError("omnifold: data_weights of a replica or the sim_weights of a level sum to zero")
     keys = jnp.asarray(key)
+    if jnp.issubdtype(keys.dtype, jax.dtypes.prng_key):  # typed keys (jax.random.key) -> raw uint32[2]
+        keys = jax.random.key_data(keys)
     if keys.ndim == 1:
+        key = keys
         keys = jax.vmap(lambda r: jax.random.fold_in(key, r))(jnp.arange(R))
     if keys.shape[0] != R:
         raise ConfigError(f"omnifold: {keys.shape[0]} keys given for n_replicas = {R}")

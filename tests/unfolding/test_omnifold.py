@@ -83,6 +83,7 @@ def test_agrees_with_ibu_binned(toy):
     assert d_of_truth < 0.1 * d_prior, (d_of_truth, d_prior)
 
 
+@pytest.mark.slow  # 4 fit runs: ~12 s of CPU on 2 cores
 def test_identical_samples_leave_weights_at_one(tmp_path):
     """Same generator for simulation and data, with inefficiencies and fakes: steps 1, 1b, 2, 2b all run."""
     rng = np.random.default_rng(2)
@@ -140,7 +141,7 @@ def test_nan_weights_raise_naming_iteration_and_step(monkeypatch, tmp_path):
     monkeypatch.setattr(omnifold_module, "_predict_logits", nan_in_iteration_2_step_1)
     tg, _, sim_reco, pass_sim, _, data_reco = _gaussian_toy(n=500, cut=CUT)
     with pytest.raises(DataError, match=r"iteration 2, step 1 \(reco-level classifier\): 1 NaN/Inf weight"):
-        omnifold(tg, sim_reco, data_reco, key=jax.random.PRNGKey(0), train_cfg=CFG, n_iterations=3,
+        omnifold(tg, sim_reco, data_reco, key=jax.random.key(0), train_cfg=CFG, n_iterations=3,  # a typed key
                  sim_pass_reco=pass_sim, workdir=tmp_path)  # fmt: skip
     assert calls == ["iter1_step1", "iter1_step1b", "iter1_step2", "iter2_step1"]
 
