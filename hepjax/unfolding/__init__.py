@@ -1,5 +1,28 @@
-"""Unfolding: iterative Bayesian unfolding and unfolding-quality metrics."""
+"""Unfolding: iterative Bayesian unfolding (with vectorised bootstrap replicas), OmniFold (with an ensemble of
+replicas trained at once) and unfolding-quality metrics."""
 
+from hepjax.unfolding.bootstrap import BootstrapUnfolding, bootstrap_ibu, response_from_migrations
 from hepjax.unfolding.ibu import iterative_unfold
+from hepjax.unfolding.metrics import coverage, unfolded_chi2, unfolding_metrics
+from hepjax.unfolding.omnifold import (
+    MAX_WEIGHT,
+    OmniFoldResult,
+    effective_sample_size,
+    omnifold,
+    poisson_bootstrap_weights,
+)
 
-__all__ = ["iterative_unfold"]
+__all__ = [
+    "MAX_WEIGHT",
+    "OmniFoldResult",
+    "BootstrapUnfolding",
+    "bootstrap_ibu",
+    "coverage",
+    "effective_sample_size",
+    "iterative_unfold",
+    "omnifold",
+    "poisson_bootstrap_weights",
+    "response_from_migrations",
+    "unfolded_chi2",
+    "unfolding_metrics",
+]
