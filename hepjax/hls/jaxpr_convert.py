@@ -630,7 +630,6 @@ def _skip_inner_quantizers(ops: list[Op], outputs: list[int]) -> None:
 
 def _build(keras, KL, ops: list[Op], outputs: list[int], input_shape: tuple[int, ...], name: str):
     live = _reachable(ops, outputs)
-    _assign_names(ops, live)
     cons = _consumers(ops, live)
     INPUT = -1
 
@@ -800,31 +799,47 @@ def _as_function(model: Any, variables: Any, apply_kwargs: dict) -> tuple[Callab
     return (lambda p, x: model(p, x, **apply_kwargs)), variables
 
 
+@dataclasses.dataclass
+class TracedGraph:
+    """The layer graph of a traced model, with what is needed to evaluate each layer's output in JAX."""
+
+    ops: list[Op]
+    outputs: list[int]  # op ids of the model outputs
+    eqs: list[Eq]
+    consts: dict[int, Any]
+    x_id: int
+    var_of: dict[int, int]  # op id -> the jaxpr variable holding its output
+
+
 def trace_graph(
-    model: Any, variables: Any, input_shape: tuple[int, ...], *, fold_batchnorm: bool = True, **apply_kwargs
-):
-    """The layer graph (ops, output op ids) of ``model`` on inputs ``[batch, *input_shape]``.
+    model: Any,
+    variables: Any,
+    input_shape: tuple[int, ...],
+    *,
+    fold_batchnorm: bool = True,
+    batch: int = BATCH,
+    **apply_kwargs,
+) -> TracedGraph:
+    """The layer graph of ``model`` on inputs ``[batch, *input_shape]``.
 
     Raises:
       UnsupportedLayerError: an equation no layer computes, naming the primitive and source line.
     """
     fn, params = _as_function(model, variables, apply_kwargs)
-    x = jax.ShapeDtypeStruct((BATCH, *input_shape), jnp.float32)
+    x = jax.ShapeDtypeStruct((batch, *input_shape), jnp.float32)
     closed = jax.make_jaxpr(fn)(params, x)
-    n_params = len(jax.tree.leaves(params))
     flat = _Flattener()
-    leaves = [np.asarray(v) for v in jax.tree.leaves(params)]
     ids = []
-    for leaf in leaves:
+    for leaf in jax.tree.leaves(params):
         i = flat.new()
-        flat.consts[i] = leaf
+        flat.consts[i] = np.asarray(leaf)
         ids.append(i)
     x_id = flat.new()
-    if len(closed.jaxpr.invars) != n_params + 1:  # pragma: no cover - make_jaxpr flattens exactly these
+    if len(closed.jaxpr.invars) != len(ids) + 1:  # pragma: no cover - make_jaxpr flattens exactly these
         raise UnsupportedLayerError("could not match the traced inputs to the parameters")
     outs = flat.run(closed.jaxpr, list(closed.consts), [*ids, x_id], ())
     conv = _Converter(flat.eqs, flat.consts)
-    conv.vals[x_id] = Sym(-1, (BATCH, *input_shape))
+    conv.vals[x_id] = Sym(-1, (batch, *input_shape))
     conv.run()
     out_ops = []
     for k, a in enumerate(outs):
@@ -834,9 +849,58 @@ def trace_graph(
         if not isinstance(v, Sym) or v.op < 0:
             raise UnsupportedLayerError(f"model output {k} does not depend on the input through any layer")
         out_ops.append(v.op)
+    var_of: dict[int, int] = {}
+    for eq in flat.eqs:
+        for o in eq.outs:
+            v = conv.vals.get(o) if o is not None else None
+            if isinstance(v, Sym):
+                var_of.setdefault(v.op, o)
     _fold_affines(conv.g.ops, out_ops, fold_batchnorm)
     _skip_inner_quantizers(conv.g.ops, out_ops)
-    return conv.g.ops, out_ops
+    _assign_names(conv.g.ops, _reachable(conv.g.ops, out_ops))
+    return TracedGraph(conv.g.ops, out_ops, flat.eqs, flat.consts, x_id, var_of)
+
+
+def _evaluate(tg: TracedGraph, x: jax.Array, want: list[int]) -> list[jax.Array]:
+    """The values of the variables ``want`` on input ``x`` (the traced batch size), by running the equations."""
+    env = dict(tg.consts)
+    env[tg.x_id] = x
+    for eq in tg.eqs:
+        args = [a.val if isinstance(a, Lit) else env[a] for a in eq.ins]
+        if eq.closed is not None:
+            outs = jcore.jaxpr_as_fun(eq.closed)(*args)
+        else:
+            outs = eq.primitive.bind(*args, **eq.params)
+            outs = outs if eq.primitive.multiple_results else [outs]
+        for o, v in zip(eq.outs, outs):
+            if o is not None:
+                env[o] = v
+    return [env[w] for w in want]
+
+
+def traced_layer_outputs(
+    model: Any, variables: Any, x: np.ndarray, *, chunk: int = 4096, fold_batchnorm: bool = True, **apply_kwargs
+) -> dict[str, np.ndarray]:
+    """The JAX value of every layer of :func:`to_keras_traced`'s model on ``x``, by Keras layer node name.
+
+    The counterpart of :func:`hepjax.hls.layer_outputs` for the jaxpr converter (the names are the
+    ``node_of`` values of its precision record); runs in chunks of ``chunk`` rows, the last padded.
+    """
+    x = np.asarray(x, np.float32)
+    n = len(x)
+    size = min(chunk, n)
+    tg = trace_graph(model, variables, x.shape[1:], fold_batchnorm=fold_batchnorm, batch=size, **apply_kwargs)
+    live = sorted(_reachable(tg.ops, tg.outputs))
+    want = [tg.var_of[i] for i in live]
+    run = jax.jit(lambda xb: _evaluate(tg, xb, want))
+    parts = []
+    for start in range(0, n, size):
+        xb = x[start : start + size]
+        pad = size - len(xb)
+        if pad:
+            xb = np.concatenate([xb, np.repeat(xb[-1:], pad, axis=0)])
+        parts.append([np.asarray(v)[: size - pad] for v in run(jnp.asarray(xb))])
+    return {tg.ops[i].name: np.concatenate([p[k] for p in parts]) for k, i in enumerate(live)}
 
 
 def to_keras_traced(
@@ -865,5 +929,5 @@ def to_keras_traced(
     """
     from hepjax.hls import keras_layers as KL  # imports keras (JAX backend)
 
-    ops, outputs = trace_graph(model, variables, tuple(input_shape), fold_batchnorm=fold_batchnorm, **apply_kwargs)
-    return _build(KL.keras, KL, ops, outputs, tuple(input_shape), name)
+    tg = trace_graph(model, variables, tuple(input_shape), fold_batchnorm=fold_batchnorm, **apply_kwargs)
+    return _build(KL.keras, KL, tg.ops, tg.outputs, tuple(input_shape), name)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from hepjax.hls import FixedPoint, QConv, QDense, UnsupportedLayerError
-from hepjax.hls.jaxpr_convert import to_keras_traced
+from hepjax.hls.jaxpr_convert import to_keras_traced, traced_layer_outputs
 
 X, W, O = "ap_fixed<10,4,AP_RND,AP_SAT>", "ap_fixed<6,1,AP_RND,AP_SAT>", "ap_fixed<12,5,AP_RND,AP_SAT>"
 R = "ap_ufixed<6,2,AP_RND,AP_SAT>"
@@ -130,6 +130,12 @@ def test_function_of_a_parameter_pytree():
     km = to_keras_traced(f, params, (5,))
     np.testing.assert_allclose(_keras(km, x), np.asarray(f(params, x)), rtol=1e-6, atol=1e-6)
     assert _layer_classes(km) == ["InputLayer", "Dense", "Activation", "Dense", "Activation"]
+    # per-layer JAX values (what the export compares with the C simulation), against numpy
+    outs = traced_layer_outputs(f, params, x[:5])
+    assert set(outs) == {l.name for l in km.layers[1:]}
+    w1, b1 = np.asarray(params["w1"], np.float64), np.asarray(params["b1"], np.float64)
+    np.testing.assert_allclose(outs["dense"], x[:5] @ w1 + b1, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(outs["tanh"], np.tanh(x[:5] @ w1 + b1), rtol=1e-5, atol=1e-6)
 
 
 def test_nnx_module():
@@ -208,19 +214,15 @@ def test_quantized_model_keras_is_bit_exact():
 
 @pytest.mark.slow  # ~30 s: writes and compiles the hls4ml C simulation
 def test_quantized_model_csim_bit_exact(tmp_path):
-    """hls4ml's C simulation of the converted model reproduces the JAX model bit for bit."""
-    hls4ml = pytest.importorskip("hls4ml")
-    from hepjax.hls import hls4ml_config
+    """hls4ml's C simulation of the converted model reproduces every fixed-point layer of JAX bit for bit."""
+    pytest.importorskip("hls4ml")
+    from hepjax.hls import export_model
 
     model = QNet()
     x = np.random.default_rng(0).normal(0, 1.5, (200, 30)).astype(np.float32)
     v = jax.jit(model.init)(jax.random.PRNGKey(0), x[:1])
-    km = to_keras_traced(model, v, (30,))
-    cfg = hls4ml_config(km, trace=False)
-    hm = hls4ml.converters.convert_from_keras_model(
-        km, hls_config=cfg, output_dir=str(tmp_path / "prj"), backend="Vitis", io_type="io_parallel"
-    )
-    hm.compile()
-    sim = np.asarray(hm.predict(x.astype(np.float64)), np.float64).reshape(len(x), -1)
-    want = np.asarray(jax.jit(model.apply)(v, x), np.float64)
-    assert np.sum(np.any(sim != want, axis=1)) == 0
+    rep = export_model(model, v, (30,), x, tmp_path / "prj", converter="traced")
+    agree = rep["agreement"]
+    assert agree["n_inputs"] == 200 and agree["bit_mismatches"] == 0
+    assert agree["output_is_fixed_point"] and agree["max_abs_diff"] == 0.0
+    assert {"QConv_0", "FixedPoint_0", "QDense_0", "FixedPoint_1", "QDense_1"} <= set(agree["bit_exact_layers"])
