@@ -45,8 +45,10 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import flax
 import jax
 import jax.extend.core as jcore
 import jax.numpy as jnp
@@ -71,7 +73,10 @@ SUPPORTED_OPS = (
     "reshape/squeeze/expand_dims, transpose (batch axis kept), concatenate, add/sub/mul of two tensors, "
     "hepjax.hls quantize/QDense/QConv"
 )
+# Calls that run their sub-jaxpr once, as written: inlined. (scan / while / cond are not calls: refused.)
+_CALLS = {"jit", "pjit", "closed_call", "core_call", "custom_jvp_call", "custom_vjp_call", "checkpoint", "remat"}
 _CALL_PARAMS = ("jaxpr", "call_jaxpr", "fun_jaxpr")
+_LIBRARIES = (str(Path(flax.__file__).parent), str(Path(__file__).parent))  # flax, hepjax.hls: not the model's code
 _IDENTITY = {"stop_gradient", "copy", "copy_p", "optimization_barrier", "reduce_precision"}
 _RESHAPES = {"reshape", "squeeze", "expand_dims", "broadcast_in_dim"}
 
@@ -102,12 +107,30 @@ class Eq:
     out_shapes: tuple = ()
 
     def where(self) -> str:
-        line = source_info_util.summarize(self.source)
+        line = _source_line(self.source)
         scope = "/".join(f for f in self.frames if read_tag(f) is None)
         return f"{line}" + (f" (in {scope})" if scope else "")
 
 
+def _source_line(source) -> str:
+    """``file:line (function)`` of the user's code that made an equation (outside jax, flax and hepjax.hls)."""
+    frames = []
+    for f in source_info_util.user_frames(source.traceback) if source is not None else ():
+        if f.file_name == __file__:  # the converter's own call of the model: what lies outside is not the model
+            break
+        frames.append(f)
+    if not frames:
+        return "an unknown source line"
+    user = next((f for f in frames if not f.file_name.startswith(_LIBRARIES)), frames[0])
+    text = f"{user.file_name}:{user.start_line} ({user.function_name})"
+    if user is not frames[0]:
+        text += f", inside {frames[0].file_name}:{frames[0].start_line} ({frames[0].function_name})"
+    return text
+
+
 def _sub_jaxpr(eqn) -> tuple[Any, list] | None:
+    if eqn.primitive.name not in _CALLS:
+        return None
     for key in _CALL_PARAMS:
         sub = eqn.params.get(key)
         if sub is None:
@@ -123,6 +146,13 @@ def _scopes(eqn) -> tuple[str, ...]:
     return tuple(str(f.name) for f in eqn.source_info.name_stack.stack if type(f).__name__ == "Scope")
 
 
+def _source(eqn, parent):
+    """An equation's source info, or its caller's when it names no user frame."""
+    if parent is None or any(True for _ in source_info_util.user_frames(eqn.source_info.traceback)):
+        return eqn.source_info
+    return parent  # e.g. jax's own jnp functions: only jax-internal frames were recorded
+
+
 class _Flattener:
     def __init__(self):
         self.eqs: list[Eq] = []
@@ -133,7 +163,7 @@ class _Flattener:
         self.n += 1
         return self.n
 
-    def run(self, jaxpr, consts: list, ins: list, frames: tuple[str, ...]) -> list:
+    def run(self, jaxpr, consts: list, ins: list, frames: tuple[str, ...], source=None) -> list:
         env: dict[Any, Any] = {}
         for v, c in zip(jaxpr.constvars, consts):
             i = self.new()
@@ -152,7 +182,7 @@ class _Flattener:
             tag = read_tag(own[-1]) if own else None
             sub = _sub_jaxpr(e)
             if sub is not None and tag is None:  # inline the call: its outputs alias the inner results
-                outs = self.run(sub[0], sub[1], args, here)
+                outs = self.run(sub[0], sub[1], args, here, _source(e, source))
                 for v, a in zip(e.outvars, outs):
                     if not isinstance(v, jcore.DropVar):
                         env[v] = a
@@ -171,7 +201,8 @@ class _Flattener:
                 closed = jcore.ClosedJaxpr(sub[0], sub[1])
             name = f"hepjax:{tag[0]}" if tag is not None else e.primitive.name
             shapes = tuple(tuple(v.aval.shape) for v in e.outvars)
-            self.eqs.append(Eq(name, args, outs, dict(e.params), here, e.source_info, e.primitive, closed, tag, shapes))
+            src = _source(e, source)
+            self.eqs.append(Eq(name, args, outs, dict(e.params), here, src, e.primitive, closed, tag, shapes))
         return [atom(a) for a in jaxpr.outvars]
 
 
@@ -347,7 +378,10 @@ class _Converter:
             shape[axis] = sum(x.shape[axis] for x in xs)
             return [self.g.add("concat", xs, shape, {"axis": axis}, eq)]
         if p in ("cond", "while", "scan", "switch"):
-            raise self.err(eq, "data-dependent control flow cannot be a fixed hls4ml layer graph")
+            raise self.err(
+                eq,
+                "control flow (a loop or a branch) is not a fixed layer graph; write the loop in Python so it unrolls",
+            )
         raise self.err(eq, "no Keras/hls4ml layer computes it")
 
     def tensor(self, eq: Eq, v) -> Sym:

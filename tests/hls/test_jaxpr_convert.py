@@ -183,6 +183,8 @@ def test_training_mode_batchnorm_and_batch_mixing_are_refused():
         to_keras_traced(model, v, (3,), mutable=["batch_stats"])
     with pytest.raises(UnsupportedLayerError, match="'reshape'.*batch axis"):
         to_keras_traced(lambda p, x: x.reshape(-1), {}, (3,))
+    with pytest.raises(UnsupportedLayerError, match="'scan'.*control flow"):  # never inlined as one pass
+        to_keras_traced(lambda p, x: jax.lax.fori_loop(0, 3, lambda i, h: jnp.tanh(h), x), {}, (3,))
     with pytest.raises(UnsupportedLayerError, match="'dot_general'.*two input-dependent"):
         to_keras_traced(lambda p, x: jax.lax.dot_general(x, x, (((1,), (1,)), ((0,), (0,)))), {}, (3,))
 
