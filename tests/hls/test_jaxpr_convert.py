@@ -228,3 +228,26 @@ def test_quantized_model_csim_bit_exact(tmp_path):
     assert agree["n_inputs"] == 200 and agree["bit_mismatches"] == 0
     assert agree["output_is_fixed_point"] and agree["max_abs_diff"] == 0.0
     assert {"QConv_0", "FixedPoint_0", "QDense_0", "FixedPoint_1", "QDense_1"} <= set(agree["bit_exact_layers"])
+
+
+def test_same_keras_graph_and_precisions_as_the_interception_bridge():
+    """On a model both converters accept, they build the same layers with the same hls4ml precision record."""
+    from hepjax.hls import Activation, to_keras
+
+    model = nn.Sequential(
+        [
+            QDense(8, input=X, weight=W, bias=W, output=O),
+            Activation("relu"),
+            FixedPoint(R),
+            QDense(4, input=R, weight=W, bias=W, output=O),
+            Activation("softmax"),
+        ]
+    )
+    x = _x((9,))
+    v = jax.jit(model.init)(jax.random.PRNGKey(4), x[:1])
+    traced, bridged = to_keras_traced(model, v, (9,)), to_keras(model, v, (9,))
+    assert _layer_classes(traced) == _layer_classes(bridged)
+    ti, bi = traced._hepjax_info, bridged._hepjax_info
+    assert ti.input_spec == bi.input_spec and list(ti.precisions.values()) == list(bi.precisions.values())
+    assert list(ti.specs.values()) == list(bi.specs.values())
+    np.testing.assert_array_equal(_keras(traced, x), _keras(bridged, x))
