@@ -58,9 +58,9 @@ import numpy as np
 # has no public equivalent (jax.extend exposes no source-info helpers).
 from jax._src import source_info_util
 
-from hepjax.hls.bridge import BridgeInfo, _union, _variables
+from hepjax.hls.bridge import _variables
 from hepjax.hls.bridge_types import UnsupportedLayerError
-from hepjax.hls.fixed import FixedSpec, quantize
+from hepjax.hls.fixed import FixedSpec
 from hepjax.hls.optag import read_tag
 from hepjax.hls.qconv import conv_padding
 from hepjax.hls.quant import dense_accumulator
@@ -592,7 +592,7 @@ class _Converter:
 # ----------------------------------------------------------------------------- graph rewrites
 
 
-def _reachable(ops: list[Op], outputs: list[int]) -> set[int]:
+def reachable(ops: list[Op], outputs: list[int]) -> set[int]:
     seen, todo = set(), list(outputs)
     while todo:
         i = todo.pop()
@@ -603,7 +603,7 @@ def _reachable(ops: list[Op], outputs: list[int]) -> set[int]:
     return seen
 
 
-def _consumers(ops: list[Op], live: set[int]) -> dict[int, list[int]]:
+def consumers(ops: list[Op], live: set[int]) -> dict[int, list[int]]:
     cons: dict[int, list[int]] = {}
     for i in sorted(live):
         for j in ops[i].inputs:
@@ -616,8 +616,8 @@ def _fold_affines(ops: list[Op], outputs: list[int], fold_batchnorm: bool) -> No
 
     ``(x W + b) s + t = x (W s) + (b s + t)`` per output channel; a bias add is such a shift.
     """
-    live = _reachable(ops, outputs)
-    cons = _consumers(ops, live)
+    live = reachable(ops, outputs)
+    cons = consumers(ops, live)
     for i in sorted(live):
         op = ops[i]
         if op.kind != "affine" or op.inputs[0] < 0:
@@ -645,8 +645,8 @@ def _fold_affines(ops: list[Op], outputs: list[int], fold_batchnorm: bool) -> No
 
 def _skip_inner_quantizers(ops: list[Op], outputs: list[int]) -> None:
     """Drop a ``quantize`` whose every consumer is a QDense/QConv quantizing to the same type itself."""
-    live = _reachable(ops, outputs)
-    cons = _consumers(ops, live)
+    live = reachable(ops, outputs)
+    cons = consumers(ops, live)
     for i in sorted(live):
         op = ops[i]
         if op.kind != "fixed" or i in outputs:
@@ -657,158 +657,6 @@ def _skip_inner_quantizers(ops: list[Op], outputs: list[int]) -> None:
         ):
             for u in users:
                 ops[u].inputs = [op.inputs[0] if j == i else j for j in ops[u].inputs]
-
-
-# ----------------------------------------------------------------------------- Keras
-
-
-def _build(keras, KL, ops: list[Op], outputs: list[int], input_shape: tuple[int, ...], name: str):
-    live = _reachable(ops, outputs)
-    cons = _consumers(ops, live)
-    INPUT = -1
-
-    def first_quantizers(i: int) -> list[Op]:
-        out = []
-        for c in cons.get(i, []):
-            out += first_quantizers(c) if ops[c].kind in ("reshape",) else [ops[c]]
-        return out
-
-    in_specs = {
-        (o.attrs["arith"].x if o.kind in ("qdense", "qconv") else o.attrs["spec"])
-        if o.kind in ("qdense", "qconv", "fixed")
-        else None
-        for o in first_quantizers(INPUT)
-    }
-    input_spec = in_specs.pop() if len(in_specs) == 1 else None
-    inp = keras.Input(shape=tuple(input_shape), name="model_input")
-    tensors: dict[int, Any] = {INPUT: inp}
-    specs: dict[int, FixedSpec | None] = {INPUT: input_spec}
-    precisions: dict[str, dict[str, str]] = {}
-    layer_spec: dict[str, FixedSpec | None] = {}
-    node_of: dict[str, str] = {}
-    softmax_inputs: dict[str, FixedSpec | None] = {}
-    raw_input = {INPUT}
-
-    def emit(layer, i: int, x, spec, prec: dict | None = None, node: str | None = None):
-        out = layer(x)
-        tensors[i], specs[i] = out, spec
-        layer_spec[layer.name] = spec
-        node_of[layer.name] = node or ops[i].name
-        if prec:
-            precisions[layer.name] = {k: str(v) for k, v in prec.items()}
-        return out
-
-    for i in sorted(live):
-        op = ops[i]
-        ins = [tensors[j] for j in op.inputs]
-        in_spec = [specs[j] for j in op.inputs]
-        a, nm = op.attrs, op.name
-        if op.kind in ("dense", "conv"):
-            w, b = a["w"], a["b"]
-            if op.kind == "dense":
-                layer = keras.layers.Dense(w.shape[1], use_bias=b is not None, kernel_initializer="zeros", name=nm)
-            else:
-                cls = keras.layers.Conv1D if w.ndim == 3 else keras.layers.Conv2D
-                layer = cls(
-                    w.shape[-1],
-                    w.shape[:-2],
-                    strides=a["strides"],
-                    padding=a["padding"].lower(),
-                    use_bias=b is not None,
-                    kernel_initializer="zeros",
-                    name=nm,
-                )
-            layer.build(tuple(ins[0].shape))
-            layer.set_weights([w] + ([b] if b is not None else []))
-            emit(layer, i, ins[0], None)
-        elif op.kind == "affine":
-            if np.all(a["scale"] == 1) and not np.any(a["shift"]):
-                tensors[i], specs[i] = ins[0], in_spec[0]
-                continue
-            layer = keras.layers.BatchNormalization(axis=-1, epsilon=0.0, name=nm)  # gamma=scale, beta=shift
-            layer.build(tuple(ins[0].shape))
-            n = a["scale"].shape[0]
-            layer.set_weights([a["scale"], a["shift"], np.zeros(n, np.float32), np.ones(n, np.float32)])
-            emit(layer, i, ins[0], None)
-        elif op.kind in ("qdense", "qconv"):
-            arith, x = a["arith"], ins[0]
-            if in_spec[0] != arith.x:
-                q = KL.KerasFixedPoint(str(arith.x), name=f"{nm}_input_q")
-                x = emit(q, i, x, arith.x, {"result": arith.x}, node=f"{nm}__inq")
-            w = np.asarray(quantize(a["w"], arith.w))
-            bspec = arith.b
-            fixed = {
-                "input_spec": str(arith.x),
-                "weight": str(arith.w),
-                "bias_spec": None if bspec is None else str(bspec),
-                "output": str(arith.out),
-            }
-            if op.kind == "qdense":
-                layer = KL.KerasQDense(w.shape[1], kernel_initializer="zeros", name=nm, **fixed)
-            else:
-                cls = KL.KerasQConv1D if w.ndim == 3 else KL.KerasQConv2D
-                layer = cls(
-                    w.shape[-1],
-                    w.shape[:-2],
-                    strides=a["strides"],
-                    padding=a["padding"].lower(),
-                    kernel_initializer="zeros",
-                    name=nm,
-                    **fixed,
-                )
-            layer.build(tuple(x.shape))
-            layer.set_weights([w] + ([np.asarray(quantize(a["b"], bspec))] if bspec is not None else []))
-            prec = {
-                "weight": arith.w,
-                "accum": arith.accum,
-                "result": arith.out,
-                "bias": bspec if bspec is not None else arith.w,
-            }
-            emit(layer, i, x, arith.out, prec)
-        elif op.kind == "fixed":
-            spec = a["spec"]
-            emit(KL.KerasFixedPoint(str(spec), name=nm), i, ins[0], spec, {"result": spec})
-        elif op.kind == "relu":
-            spec = in_spec[0]
-            emit(keras.layers.Activation("relu", name=nm), i, ins[0], spec, {"result": spec} if spec else None)
-        elif op.kind == "leaky_relu":
-            emit(keras.layers.LeakyReLU(negative_slope=float(a["negative_slope"]), name=nm), i, ins[0], None)
-        elif op.kind in ("tanh", "sigmoid", "softmax"):
-            layer = keras.layers.Activation(op.kind, name=nm)
-            if op.kind == "softmax":
-                softmax_inputs[nm] = in_spec[0]
-            emit(layer, i, ins[0], None)
-        elif op.kind in ("reshape", "permute"):
-            if op.kind == "permute":
-                layer = keras.layers.Permute(tuple(d for d in a["dims"]), name=nm)
-            elif len(op.shape) == 2:
-                layer = keras.layers.Flatten(name=nm)
-            else:
-                layer = keras.layers.Reshape(tuple(op.shape[1:]), name=nm)
-            emit(layer, i, ins[0], in_spec[0], {"result": in_spec[0]} if in_spec[0] else None)
-            if op.inputs[0] in raw_input:  # the unquantized model input: nothing to compare bitwise
-                raw_input.add(i)
-                del node_of[layer.name]
-        elif op.kind in ("concat", "add", "subtract", "multiply"):
-            spec = None
-            if op.kind in ("concat", "add") and not any(s is None for s in in_spec):
-                spec = _union(in_spec, extra_int=int(op.kind == "add"))
-            layer = {
-                "concat": lambda: keras.layers.Concatenate(axis=a["axis"], name=nm),
-                "add": lambda: keras.layers.Add(name=nm),
-                "subtract": lambda: keras.layers.Subtract(name=nm),
-                "multiply": lambda: keras.layers.Multiply(name=nm),
-            }[op.kind]()
-            emit(layer, i, ins, spec, {"result": spec} if spec is not None else None)
-        else:  # pragma: no cover - the converter and this dispatch are kept in step
-            raise UnsupportedLayerError(f"internal: no Keras layer for op {op.kind!r}")
-
-    outs = [tensors[o] for o in outputs]
-    model = keras.Model(inp, outs[0] if len(outs) == 1 else outs, name=name)
-    out_layers = [t._keras_history[0].name for t in outs]
-    info = BridgeInfo("model_input", input_spec, precisions, layer_spec, node_of, out_layers, softmax_inputs)
-    object.__setattr__(model, "_hepjax_info", info)
-    return model
 
 
 # ----------------------------------------------------------------------------- entry point
@@ -891,7 +739,7 @@ def trace_graph(
                 var_of.setdefault(v.op, o)
     _fold_affines(conv.g.ops, out_ops, fold_batchnorm)
     _skip_inner_quantizers(conv.g.ops, out_ops)
-    _assign_names(conv.g.ops, _reachable(conv.g.ops, out_ops))
+    _assign_names(conv.g.ops, reachable(conv.g.ops, out_ops))
     return TracedGraph(conv.g.ops, out_ops, flat.eqs, flat.consts, x_id, var_of)
 
 
@@ -924,7 +772,7 @@ def traced_layer_outputs(
     n = len(x)
     size = min(chunk, n)
     tg = trace_graph(model, variables, x.shape[1:], fold_batchnorm=fold_batchnorm, batch=size, **apply_kwargs)
-    live = sorted(_reachable(tg.ops, tg.outputs))
+    live = sorted(reachable(tg.ops, tg.outputs))
     want = [tg.var_of[i] for i in live]
     run = jax.jit(lambda xb: _evaluate(tg, xb, want))
     parts = []
@@ -961,7 +809,7 @@ def to_keras_traced(
     Raises:
       UnsupportedLayerError: naming the primitive and the source line no Keras layer can carry.
     """
-    from hepjax.hls import keras_layers as KL  # imports keras (JAX backend)
+    from hepjax.hls.jaxpr_keras import build_keras  # imports keras (JAX backend)
 
     tg = trace_graph(model, variables, tuple(input_shape), fold_batchnorm=fold_batchnorm, **apply_kwargs)
-    return _build(KL.keras, KL, tg.ops, tg.outputs, tuple(input_shape), name)
+    return build_keras(tg.ops, tg.outputs, tuple(input_shape), name)
