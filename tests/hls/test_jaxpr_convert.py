@@ -144,15 +144,19 @@ def test_nnx_module():
     class Net(nnx.Module):
         def __init__(self, rngs):
             self.a = nnx.Linear(6, 8, rngs=rngs)
+            self.bn = nnx.BatchNorm(8, use_running_average=True, rngs=rngs)
             self.b = nnx.Linear(8, 3, rngs=rngs)
 
         def __call__(self, x):
-            return nnx.softmax(self.b(nnx.relu(self.a(x))))
+            return nnx.softmax(self.b(nnx.relu(self.bn(self.a(x)))))
 
     net = Net(nnx.Rngs(0))
+    net.bn.mean.value = jnp.linspace(-1.0, 1.0, 8)  # running statistics that change the output
+    net.bn.var.value = jnp.linspace(0.5, 2.0, 8)
     x = _x((6,))
     km = to_keras_traced(net, None, (6,))
     np.testing.assert_allclose(_keras(km, x), np.asarray(net(x)), rtol=1e-6, atol=1e-6)
+    assert "BatchNormalization" not in _layer_classes(km)  # folded into the first Linear
 
 
 def _line_of(fn, needle: str) -> int:
