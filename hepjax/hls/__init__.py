@@ -1,6 +1,10 @@
 """The FPGA trigger path: fixed-point QAT, Flax -> Keras 3 bridge, bit-exact hls4ml export.
 
-Keras (and hls4ml) are imported lazily by :func:`to_keras` and :mod:`hepjax.hls.export`, with
+Two converters to Keras: :func:`to_keras` intercepts Flax linen layer calls; :func:`to_keras_traced`
+reads the traced computation (jaxpr), so bare functions between layers, NNX modules and functions
+``f(params, x)`` convert too.
+
+Keras (and hls4ml) are imported lazily by :func:`to_keras`, :func:`to_keras_traced` and :mod:`hepjax.hls.export`, with
 ``KERAS_BACKEND=jax`` -- no TensorFlow anywhere.
 """
 
@@ -21,6 +25,7 @@ from hepjax.hls.fixed import (
     quantize_reference,
     requantize_codes,
 )
+from hepjax.hls.jaxpr_convert import to_keras_traced, traced_layer_outputs
 from hepjax.hls.layer_config import (
     LayerQat,
     apply_layer_overrides,
@@ -68,5 +73,7 @@ __all__ = [
     "save_export_spec",
     "sparsity_report",
     "to_keras",
+    "to_keras_traced",
     "trace_layers",
+    "traced_layer_outputs",
 ]

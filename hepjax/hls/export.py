@@ -144,8 +144,13 @@ def export_model(
     io_type: str = "parallel",
     default_precision: str = "ap_fixed<16,6>",
     apply_kwargs: dict | None = None,
+    converter: str = "interception",
 ) -> dict:
     """Bridge, write, compile and C-simulate ``module``; compare with JAX on ``x_val [n, *input_shape]``.
+
+    ``converter``: ``"interception"`` (:func:`hepjax.hls.to_keras`, Flax linen modules built from
+    supported layers) or ``"traced"`` (:func:`hepjax.hls.jaxpr_convert.to_keras_traced`, any model
+    whose jaxpr it reads: bare functions between layers, NNX modules, functions ``f(params, x)``).
 
     Returns a report with ``agreement`` (``bit_mismatches``: validation inputs where any
     fixed-point layer output differs in any bit, ``None`` for a float model; ``argmax_agreement``;
@@ -156,6 +161,12 @@ def export_model(
 
     from hepjax.hls.bridge import bridge_info, layer_outputs, to_keras
     from hepjax.hls.config import hls4ml_config
+    from hepjax.hls.jaxpr_convert import to_keras_traced, traced_layer_outputs
+
+    converters = {"interception": (to_keras, layer_outputs), "traced": (to_keras_traced, traced_layer_outputs)}
+    if converter not in converters:
+        raise ValueError(f"converter must be one of {sorted(converters)}, got {converter!r}")
+    to_keras, layer_outputs = converters[converter]
 
     if io_type not in ("parallel", "stream"):
         raise ValueError(f"io_type must be 'parallel' or 'stream', got {io_type!r}")

@@ -30,11 +30,14 @@ from __future__ import annotations
 
 import math
 import re
+from functools import partial
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from hepjax.hls.optag import op_scope
 
 ROUNDING = ("TRN", "RND")
 OVERFLOW = ("WRAP", "SAT")
@@ -205,6 +208,12 @@ def quantize(x: jax.typing.ArrayLike, spec: FixedSpec | str) -> jax.Array:
     spec = FixedSpec.parse(spec)
     _check_float_exact(spec)
     x = jnp.asarray(x, jnp.float32)
+    with op_scope("quantize", spec=str(spec)):  # one tagged call: the jaxpr converter reads it as a layer
+        return _quantize_call(x, spec)
+
+
+@partial(jax.jit, static_argnums=1)
+def _quantize_call(x: jax.Array, spec: FixedSpec) -> jax.Array:
     q = _quantize_value(jax.lax.stop_gradient(x), spec)
     if spec.overflow == "SAT":
         mask = ((x >= spec.min_value) & (x <= spec.max_value)).astype(jnp.float32)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import flax.linen as nn
@@ -35,7 +36,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from hepjax.hls.fixed import FixedSpec, quantize
-from hepjax.hls.quant import DenseArithmetic, dense_accumulator, fixed_dense
+from hepjax.hls.optag import op_scope
+from hepjax.hls.quant import DenseArithmetic, arithmetic_attrs, dense_accumulator, fixed_dense
 
 PADDINGS = ("SAME", "VALID")
 
@@ -87,6 +89,13 @@ def fixed_conv(
     Shapes: ``xq [batch, *spatial, c_in]``, ``wq [*kernel_size, c_in, c_out]``, ``bq [c_out]`` ->
     ``[batch, *out_spatial, c_out]`` float32.
     """
+    strides, padding = tuple(int(s) for s in strides), str(padding).upper()
+    with op_scope("fixed_conv", strides=list(strides), padding=padding, **arithmetic_attrs(arith)):
+        return _fixed_conv_call(arith, xq, wq, bq, strides, padding)  # one tagged call for the jaxpr converter
+
+
+@partial(jax.jit, static_argnums=(0, 4, 5))
+def _fixed_conv_call(arith: DenseArithmetic, xq, wq, bq, strides: tuple[int, ...], padding: str) -> jax.Array:
     kernel_size = wq.shape[:-2]
     cols = im2col(xq, kernel_size, strides, padding)
     return fixed_dense(arith, cols, wq.reshape(-1, wq.shape[-1]), bq)

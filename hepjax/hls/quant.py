@@ -38,6 +38,7 @@ from hepjax.hls.fixed import (
     quantize,
     requantize_codes,
 )
+from hepjax.hls.optag import op_scope
 
 _INT32_LIMIT = 2**31 - 1
 
@@ -92,7 +93,11 @@ def _exact_dense(arith: DenseArithmetic, xq: jax.Array, wq: jax.Array, bq: jax.A
     return codes_to_float(out, arith.out), acc
 
 
-@partial(jax.custom_vjp, nondiff_argnums=(0,))
+def arithmetic_attrs(arith: DenseArithmetic) -> dict:
+    """The types of ``arith`` as strings (the tag the jaxpr converter reads back)."""
+    return {"x": str(arith.x), "w": str(arith.w), "b": None if arith.b is None else str(arith.b), "out": str(arith.out)}
+
+
 def fixed_dense(arith: DenseArithmetic, xq: jax.Array, wq: jax.Array, bq: jax.Array) -> jax.Array:
     """``cast<out>(x @ w + b)`` computed exactly; inputs must already lie on their grids.
 
@@ -100,6 +105,12 @@ def fixed_dense(arith: DenseArithmetic, xq: jax.Array, wq: jax.Array, bq: jax.Ar
     Gradient: that of ``x @ w + b`` (straight through the output cast; zero where an ``AP_SAT``
     output saturates).
     """
+    with op_scope("fixed_dense", **arithmetic_attrs(arith)):  # one tagged call for the jaxpr converter
+        return _fixed_dense(arith, xq, wq, bq)
+
+
+@partial(jax.custom_vjp, nondiff_argnums=(0,))
+def _fixed_dense(arith: DenseArithmetic, xq: jax.Array, wq: jax.Array, bq: jax.Array) -> jax.Array:
     return _exact_dense(arith, xq, wq, bq)[0]
 
 
@@ -122,7 +133,7 @@ def _fixed_dense_bwd(arith, res, g):
     return dx, dw, db
 
 
-fixed_dense.defvjp(_fixed_dense_fwd, _fixed_dense_bwd)
+_fixed_dense.defvjp(_fixed_dense_fwd, _fixed_dense_bwd)
 
 
 class FixedPoint(nn.Module):
