@@ -506,13 +506,12 @@ def build_model(spec: dict, *, poi_name: str | None = None, lumi_sigma: float | 
 def pad_model(model: HistFactoryModel, *, samples: int, bins: int, pars: int, normsys: int, histosys: int, aux: int):
     """Pad a model to fixed sizes so that models of different structure share compiled functions.
 
-    Padding samples have zero yields, padding bins weight 0 in the likelihood (their data must be
-    given, any value; :func:`pad_data` writes zeros), padding parameters are fixed, unconstrained and
-    touch no yield, padding aux data weigh 0. Real entries keep their indices, so ``pars[:P]`` and
-    ``data`` prefixes mean the same as in the unpadded model. ``model.info`` is kept (it describes the
-    real part); the padded model has the same treedef as any other model padded to the same sizes only
-    if their infos are equal, so compiled code should take ``model._replace(info=None)``-free arrays;
-    the fit and test-statistic functions in this package do that.
+    Padding samples have zero yields, padding bins weight 0 in the likelihood (their data can be any
+    value; :func:`pad_data` writes zeros), padding parameters are fixed, unconstrained and touch no yield,
+    padding aux data weigh 0. Real entries keep their indices, so ``pars[:P]`` and the data prefixes mean
+    the same as in the unpadded model, and logpdf, fits and test statistics are unchanged. ``info`` is
+    kept (it describes the real part); the fits compile on the model without its info, so models padded
+    to equal sizes share one compiled fit.
     """
     S, B = model.nominal.shape
     P, K, H, C = model.init.shape[0], model.ns_par.shape[0], model.hs_par.shape[0], model.aux_par.shape[0]

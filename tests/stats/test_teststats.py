@@ -6,10 +6,21 @@ import jax
 import numpy as np
 import pytest
 
-from hepjax.stats import asimov_z0, expected_z0, fit, hypotest, q0, qmu, qmu_tilde
+from hepjax.stats import (
+    asimov_data,
+    asimov_sigma_mu,
+    asimov_z0,
+    expected_mu_interval,
+    expected_z0,
+    fit,
+    hypotest,
+    q0,
+    qmu,
+    qmu_tilde,
+)
 from hepjax.stats.random_models import random_specs
 
-from ._pyhf_ref import padded, pyhf_backend, rel_diff, to_pyhf_data, to_pyhf_pars
+from ._pyhf_ref import PAD, padded, pyhf_backend, rel_diff, to_pyhf_data, to_pyhf_pars
 from .specs import FIXED_SPECS, OBSERVED
 
 pyhf = pytest.importorskip("pyhf")
@@ -145,3 +156,25 @@ def test_expected_z0_with_background_uncertainty_close_to_closed_form():
         assert z == pytest.approx(float(asimov_z0(s, b, sigma_b)), rel=2e-2)
         # the Gaussian-constraint answer in closed form: s / sqrt(b + sigma_b^2) to leading order
         assert z == pytest.approx(s / math.sqrt(b + sigma_b**2), rel=5e-2)
+
+
+def test_expected_mu_interval_edges_have_unit_profile_likelihood_ratio_in_pyhf():
+    with jax.enable_x64(True), pyhf_backend("numpy", tolerance=1e-14):
+        spec = FIXED_SPECS["all"]
+        model, pm, _ = padded(spec)
+        lo, hi = expected_mu_interval(pm, mu_range=(-3.0, 5.0))
+        assert lo < 1.0 < hi
+        ref = pyhf.Model(spec, poi_name="mu")
+        P, B, C = model.init.shape[0], model.info.n_main, model.info.n_aux
+        pars = np.concatenate([np.asarray(model.init), np.asarray(pm.init[P:])])
+        pars[model.info.poi_index] = 1.0
+        a = np.asarray(asimov_data(pm, pars))
+        pdata = to_pyhf_data(model, ref, np.concatenate([a[:B], a[PAD["bins"] : PAD["bins"] + C]]))
+        bounds = [list(b) for b in ref.config.suggested_bounds()]
+        bounds[ref.config.poi_index] = [-3.0, 5.0]
+        _, nll_min = pyhf.infer.mle.fit(pdata, ref, par_bounds=bounds, return_fitted_val=True)
+        for edge in (lo, hi):
+            _, nll = pyhf.infer.mle.fixed_poi_fit(edge, pdata, ref, par_bounds=bounds, return_fitted_val=True)
+            assert float(nll - nll_min) == pytest.approx(1.0, abs=1e-6)
+        # the Asimov-qmu width at the upper edge is the edge's distance from the true mu (same scan)
+        assert float(asimov_sigma_mu(pm, hi)) == pytest.approx(hi - 1.0, rel=1e-6)
