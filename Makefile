@@ -21,9 +21,10 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/hepjax run configs/demo.yaml
 
-## the default test suite (tests marked slow are excluded)
+## the default test suite (tests marked slow are excluded), on two pytest-xdist workers; a test file stays on one
+## worker (--dist loadfile), so module fixtures and the per-worker sample cache are built once
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" -q
+	$(BIN)/python -m pytest -m "not slow" -q -n 2 --dist loadfile
 
 ## ruff lint + format check (CI runs it before the tests)
 lint: $(STAMP)

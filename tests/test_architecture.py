@@ -152,32 +152,40 @@ _PROBE = """
 import json, os, sys
 import matplotlib
 import jax  # JAX itself sets TPU_SKIP_MDS_QUERY when imported: measured before, as it is not hepjax's doing
-env = dict(os.environ)
-rc = {k: repr(dict.__getitem__(matplotlib.rcParams, k)) for k in matplotlib.rcParams.keys()}
 import importlib
-importlib.import_module(sys.argv[1])
-rc_after = {k: repr(dict.__getitem__(matplotlib.rcParams, k)) for k in matplotlib.rcParams.keys()}
-env_after = dict(os.environ)
-print(json.dumps({
-    "env_changed": sorted(k for k in env.keys() | env_after.keys() if env.get(k) != env_after.get(k)),
-    "rc_changed": sorted(k for k in rc if rc[k] != rc_after.get(k)),
-}))
+
+def rc_now():
+    return {k: repr(dict.__getitem__(matplotlib.rcParams, k)) for k in matplotlib.rcParams.keys()}
+
+out = {}
+for name in sys.argv[1:]:  # one after another: a change after an import is that import's doing
+    env, rc = dict(os.environ), rc_now()
+    importlib.import_module(name)
+    rc_after, env_after = rc_now(), dict(os.environ)
+    out[name] = {
+        "env_changed": sorted(k for k in env.keys() | env_after.keys() if env.get(k) != env_after.get(k)),
+        "rc_changed": sorted(k for k in rc if rc[k] != rc_after.get(k)),
+    }
+print(json.dumps(out))
 """
 
 
 def test_every_public_package_imports_without_side_effects():
-    """Import each package in a fresh interpreter: the environment (but KERAS_BACKEND's setdefault,
-    see hepjax/__init__.py), matplotlib's backend (``rcParams["backend"]``, read without resolving
-    it) and every other rcParam stay as they were."""
+    """Import each package, one after another in a fresh interpreter (one interpreter: a JAX start-up per
+    package cost minutes): the environment (but KERAS_BACKEND's setdefault, see hepjax/__init__.py),
+    matplotlib's backend (``rcParams["backend"]``, read without resolving it) and every other rcParam stay
+    as they were across each import."""
     env = {k: v for k, v in __import__("os").environ.items() if k != "KERAS_BACKEND"}
     env["PYTHONPATH"] = str(ROOT)
+    packages = _packages()
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE, *packages], env=env, cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+    assert out.returncode == 0, f"importing the packages failed:\n{out.stderr[-2000:]}"
+    results = json.loads(out.stdout.strip().splitlines()[-1])
+    assert list(results) == packages
     bad = []
-    for pkg in _packages():
-        out = subprocess.run(
-            [sys.executable, "-c", _PROBE, pkg], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300
-        )
-        assert out.returncode == 0, f"import {pkg} failed:\n{out.stderr[-2000:]}"
-        res = json.loads(out.stdout.strip().splitlines()[-1])
+    for pkg, res in results.items():
         env_changed = [k for k in res["env_changed"] if k != "KERAS_BACKEND"]
         if env_changed or res["rc_changed"]:
             bad.append(f"import {pkg}: environment {env_changed}, rcParams {res['rc_changed'][:8]}")
