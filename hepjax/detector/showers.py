@@ -69,6 +69,7 @@ from hepjax.detector.params import CaloParams, CaloResolution, DetectorParams, v
 from hepjax.detector.profiles import core_weight, scatter_cells, window_deposit
 from hepjax.detector.response import calo_relative, edge_steps
 from hepjax.detector.shower_params import CaloLayout, ShowerParams, cms_showers, validate_shower_params
+from hepjax.detector.smearing import NOISE_CLIP, clipped_normals
 from hepjax.detector.species import CHARGED_HADRON, ELECTRON, MUON, NEUTRAL_HADRON, PHOTON, species, validate_particles
 from hepjax.errors import ConfigError
 
@@ -84,9 +85,6 @@ __all__ = [  # the parameters live in shower_params; re-exported so one import s
     "truth_table",
     "validate_shower_params",
 ]
-
-#: Truncation of the Gaussian random numbers, in σ (every draw finite).
-NOISE_CLIP = 5.0
 
 
 class CaloCells(NamedTuple):
@@ -127,10 +125,6 @@ def _relative_sigma(calo: CaloParams, e_safe, abs_eta, edge_width, with_noise: b
     if not with_noise:
         res = CaloResolution(res.eta_edges, res.stochastic, jnp.zeros_like(res.noise), res.constant)
     return calo_relative(res, e_safe, edge_steps(abs_eta, res.eta_edges, edge_width, **kw))
-
-
-def _normals(u: jax.Array) -> jax.Array:
-    return jnp.clip(math.sqrt(2.0) * jax.scipy.special.erfinv(2.0 * u - 1.0), -NOISE_CLIP, NOISE_CLIP)
 
 
 def showers(
@@ -176,9 +170,9 @@ def showers(
 
     # one threefry call for every stream (each call costs compile time on CPU)
     u = jax.random.uniform(key, (b, 3 * n + n_ecal + n_hcal), dtype, minval=jnp.finfo(dtype).tiny, maxval=1.0)
-    eps_e, eps_h, u_depth = _normals(u[:, :n]), _normals(u[:, n : 2 * n]), u[:, 2 * n : 3 * n]
-    z_ecal = _normals(u[:, 3 * n : 3 * n + n_ecal]).reshape(b, egrid.n_eta, egrid.n_phi)
-    z_hcal = _normals(u[:, 3 * n + n_ecal :]).reshape(b, hgrid.n_eta, hgrid.n_phi)
+    eps_e, eps_h, u_depth = clipped_normals(u[:, :n]), clipped_normals(u[:, n : 2 * n]), u[:, 2 * n : 3 * n]
+    z_ecal = clipped_normals(u[:, 3 * n : 3 * n + n_ecal]).reshape(b, egrid.n_eta, egrid.n_phi)
+    z_hcal = clipped_normals(u[:, 3 * n + n_ecal :]).reshape(b, hgrid.n_eta, hgrid.n_phi)
 
     sp = jnp.where(p.mask, species(p.pdg), 0)
     em = (sp == ELECTRON) | (sp == PHOTON)

@@ -74,16 +74,19 @@ class Noise(NamedTuple):
     uniform: jax.Array
 
 
+def clipped_normals(u: jax.Array) -> jax.Array:
+    """Standard normals from uniforms in (0, 1) by the inverse CDF (as ``jax.random.normal`` draws them),
+    clipped at ±``NOISE_CLIP``; same shape and dtype as ``u``."""
+    return jnp.clip(jnp.sqrt(2.0).astype(u.dtype) * jax.scipy.special.erfinv(2.0 * u - 1.0), -NOISE_CLIP, NOISE_CLIP)
+
+
 def draw_noise(key: jax.Array, shape: tuple[int, ...], dtype=jnp.float32) -> Noise:
     """The :class:`Noise` of ``smear(key, ...)`` for particles of ``shape``."""
     # One threefry call for all streams (each threefry instance costs ~1.5 s of XLA compile on
     # CPU); normals by the inverse CDF, as jax.random.normal does.
     n = len(Noise._fields)
     u = jax.random.uniform(key, (n,) + tuple(shape), dtype, minval=jnp.finfo(dtype).tiny, maxval=1.0)
-    normals = jnp.clip(
-        jnp.sqrt(2.0).astype(dtype) * jax.scipy.special.erfinv(2.0 * u[:-1] - 1.0), -NOISE_CLIP, NOISE_CLIP
-    )
-    return Noise(*normals, u[-1])
+    return Noise(*clipped_normals(u[:-1]), u[-1])
 
 
 class Reco(NamedTuple):

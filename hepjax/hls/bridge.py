@@ -355,33 +355,9 @@ def to_keras(
             if in_spec[0] != arith.x:
                 q = KL.KerasFixedPoint(str(arith.x), name=f"{n.name}_input_q")
                 x = emit(q, f"{n.name}__inq", x, arith.x, {"result": arith.x})
-            w = np.asarray(quantize(kernel, arith.w))
-            bspec = arith.b if m.use_bias else None
-            fixed = {
-                "input_spec": str(arith.x),
-                "weight": str(arith.w),
-                "bias_spec": None if bspec is None else str(bspec),
-                "output": str(arith.out),
-            }
-            if n.kind == "QDense":
-                layer = KL.KerasQDense(w.shape[1], kernel_initializer="zeros", name=n.name, **fixed)
-            else:
-                _, strides, padding = m.geometry()
-                cls = KL.KerasQConv1D if w.ndim == 3 else KL.KerasQConv2D
-                layer = cls(
-                    w.shape[-1],
-                    w.shape[:-2],
-                    strides=strides,
-                    padding=padding.lower(),
-                    kernel_initializer="zeros",
-                    name=n.name,
-                    **fixed,
-                )
-            layer.build(tuple(x.shape))
-            weights = [w] + ([np.asarray(quantize(p["bias"], bspec))] if bspec is not None else [])
-            layer.set_weights(weights)
-            prec = {"weight": arith.w, "accum": arith.accum, "result": arith.out}
-            prec["bias"] = bspec if bspec is not None else arith.w
+            bias = p["bias"] if m.use_bias else None
+            strides, padding = (None, None) if n.kind == "QDense" else m.geometry()[1:]
+            layer, prec = quantized_keras_layer(kernel, bias, arith, n.name, tuple(x.shape), strides, padding)
             emit(layer, n.name, x, arith.out, prec)
         elif n.kind == "FixedPoint":
             spec = FixedSpec.parse(m.spec)
@@ -431,3 +407,41 @@ def to_keras(
     info = BridgeInfo("model_input", input_spec, precisions, layer_spec, node_of, out_layers, softmax_inputs)
     object.__setattr__(model, "_hepjax_info", info)
     return model
+
+
+def quantized_keras_layer(kernel, bias, arith, name: str, input_shape: tuple, strides=None, padding=None):
+    """The exact Keras layer of a hepjax ``QDense`` (``strides is None``) or ``QConv`` (1-D / 2-D by the kernel's
+    rank), built on ``input_shape`` with its weights quantized to ``arith``; returns ``(layer, precision)``
+    where ``precision`` is the hls4ml record (weight, bias, accum, result). ``bias`` None: no bias."""
+    from hepjax.hls import keras_layers as KL  # imports keras (JAX backend)
+
+    w = np.asarray(quantize(kernel, arith.w))
+    bspec = arith.b if bias is not None else None
+    fixed = {
+        "input_spec": str(arith.x),
+        "weight": str(arith.w),
+        "bias_spec": None if bspec is None else str(bspec),
+        "output": str(arith.out),
+    }
+    if strides is None:
+        layer = KL.KerasQDense(w.shape[1], kernel_initializer="zeros", name=name, **fixed)
+    else:
+        cls = KL.KerasQConv1D if w.ndim == 3 else KL.KerasQConv2D
+        layer = cls(
+            w.shape[-1],
+            w.shape[:-2],
+            strides=strides,
+            padding=padding.lower(),
+            kernel_initializer="zeros",
+            name=name,
+            **fixed,
+        )
+    layer.build(input_shape)
+    layer.set_weights([w] + ([np.asarray(quantize(bias, bspec))] if bspec is not None else []))
+    prec = {
+        "weight": arith.w,
+        "accum": arith.accum,
+        "result": arith.out,
+        "bias": bspec if bspec is not None else arith.w,
+    }
+    return layer, prec

@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 
 from hepjax.hls import keras_layers as KL
-from hepjax.hls.bridge import BridgeInfo, _union
+from hepjax.hls.bridge import BridgeInfo, _union, quantized_keras_layer
 from hepjax.hls.bridge_types import UnsupportedLayerError
-from hepjax.hls.fixed import FixedSpec, quantize
+from hepjax.hls.fixed import FixedSpec
 from hepjax.hls.jaxpr_convert import Op, consumers, reachable
 
 
@@ -98,35 +98,8 @@ def build_keras(ops: list[Op], outputs: list[int], input_shape: tuple[int, ...],
             if in_spec[0] != arith.x:
                 q = KL.KerasFixedPoint(str(arith.x), name=f"{nm}_input_q")
                 x = emit(q, i, x, arith.x, {"result": arith.x}, node=f"{nm}__inq")
-            w = np.asarray(quantize(a["w"], arith.w))
-            bspec = arith.b
-            fixed = {
-                "input_spec": str(arith.x),
-                "weight": str(arith.w),
-                "bias_spec": None if bspec is None else str(bspec),
-                "output": str(arith.out),
-            }
-            if op.kind == "qdense":
-                layer = KL.KerasQDense(w.shape[1], kernel_initializer="zeros", name=nm, **fixed)
-            else:
-                cls = KL.KerasQConv1D if w.ndim == 3 else KL.KerasQConv2D
-                layer = cls(
-                    w.shape[-1],
-                    w.shape[:-2],
-                    strides=a["strides"],
-                    padding=a["padding"].lower(),
-                    kernel_initializer="zeros",
-                    name=nm,
-                    **fixed,
-                )
-            layer.build(tuple(x.shape))
-            layer.set_weights([w] + ([np.asarray(quantize(a["b"], bspec))] if bspec is not None else []))
-            prec = {
-                "weight": arith.w,
-                "accum": arith.accum,
-                "result": arith.out,
-                "bias": bspec if bspec is not None else arith.w,
-            }
+            strides, padding = (None, None) if op.kind == "qdense" else (a["strides"], a["padding"])
+            layer, prec = quantized_keras_layer(a["w"], a["b"], arith, nm, tuple(x.shape), strides, padding)
             emit(layer, i, x, arith.out, prec)
         elif op.kind == "fixed":
             spec = a["spec"]

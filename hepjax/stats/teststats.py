@@ -25,6 +25,7 @@ import jax.numpy as jnp
 from jax.scipy.stats import norm
 
 from hepjax.errors import ConfigError
+from hepjax.stats.asymptotics import _safe_sqrt
 from hepjax.stats.fit import fit
 from hepjax.stats.histfactory import HistFactoryModel, asimov_data, full_data
 
@@ -79,11 +80,6 @@ def asimov_for(model: HistFactoryModel, mu_asimov, data, *, on_fail: str = "warn
 def _qtilde_teststat(sqrtq, sqrtq_a):
     safe_a = jnp.where(sqrtq_a > 0, sqrtq_a, 1.0)
     return jnp.where(sqrtq <= sqrtq_a, sqrtq - sqrtq_a, (sqrtq**2 - sqrtq_a**2) / (2.0 * safe_a))
-
-
-def _safe_sqrt(q):
-    pos = q > 0
-    return jnp.where(pos, jnp.sqrt(jnp.where(pos, q, 1.0)), 0.0)
 
 
 def hypotest(model: HistFactoryModel, mu, data, *, test_stat: str = "qtilde", on_fail: str = "warn"):
