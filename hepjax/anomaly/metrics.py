@@ -45,3 +45,45 @@ def summarise_scores(
             out[f"{prefix}_tpr_{tag}_{s}"] = None
             out[f"{prefix}_tpr_{tag}_{s}_upper_limit"] = at_floor
     return out
+
+
+#: LHC revolution frequency, Hz (26.659 km ring; PDG / LHC design report).
+LHC_REVOLUTION_HZ = 11245.5
+#: Colliding bunch pairs at CMS in a standard 25 ns fill of Run 2/3 (of 3564 bunch slots).
+COLLIDING_BUNCHES = 2544
+
+
+def fpr_for_rate(rate_hz: float, *, colliding_bunches: int = COLLIDING_BUNCHES) -> float:
+    """The false-positive fraction of zero-bias events a trigger may keep for an output rate ``rate_hz``.
+
+    The trigger sees one event per colliding bunch crossing: ``f_rev × n_bunches`` (≈ 28.6 MHz for 2544 of
+    the 3564 slots filled, not the 40 MHz clock), so ``FPR = rate / (f_rev × n_bunches)``; 1 kHz is 3.5e-5.
+    """
+    crossings = LHC_REVOLUTION_HZ * colliding_bunches
+    if not 0 < rate_hz <= crossings:
+        raise ValueError(f"rate_hz must lie in (0, {crossings:.4g}] Hz (the colliding-crossing rate), got {rate_hz}")
+    return rate_hz / crossings
+
+
+def rate_working_points(
+    scores: dict[str, np.ndarray], signals: tuple[str, ...], *, rates_hz: tuple[float, ...] = (1e3, 1e4, 1e5)
+) -> dict:
+    """Signal efficiency at the thresholds that give each L1 rate on the background (zero-bias) sample.
+
+    Keys per rate ``r`` (``1kHz``, ``10kHz``, ``100kHz``): ``fpr_<r>`` (:func:`fpr_for_rate`), ``threshold_<r>``
+    (score cut), ``tpr_<r>_<signal>``, and ``resolved_<r>`` (False when the background sample is too small
+    to reach that FPR, i.e. FPR < 1 / n_background: the TPRs are then upper limits).
+    """
+    bg = np.asarray(scores["background"])
+    out = {}
+    for rate in rates_hz:
+        tag = f"{rate / 1e3:g}kHz"
+        fpr = fpr_for_rate(rate)
+        out[f"fpr_{tag}"] = fpr
+        for s in signals:
+            x, y = _joined(bg, np.asarray(scores[s]))
+            r = tpr_at_fpr(x, y, fpr)
+            out[f"tpr_{tag}_{s}"] = r.value
+            out[f"threshold_{tag}"] = r.threshold
+            out[f"resolved_{tag}"] = r.resolvable
+    return out
