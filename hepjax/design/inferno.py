@@ -235,8 +235,13 @@ def interval_width(s_values, q) -> tuple[float, float]:
 def widths(counts_fn: Callable, bench: Benchmark = BENCHMARK4, *, points: int = 25, span: float = 2.0) -> dict:
     """Hessian width 2√([H⁻¹]_ss) and profile-likelihood width (scan over s0 ± span·σ_H) of ``counts_fn``."""
     sigma_h = float(jnp.sqrt(hessian_variance(counts_fn, bench)))
-    # s < 0 can make a signal-rich bin's ν negative: the scan starts no lower than 5 % of the nominal s
-    s_values = np.linspace(max(bench.s - span * sigma_h, 0.05 * bench.s), bench.s + span * sigma_h, points)
+    # s < 0 is allowed (the Asimov interval is not clipped at the physical boundary) as long as every bin's
+    # ν stays well positive: no lower than half the most signal-rich bin's −background/signal ratio
+    nu0 = np.asarray(counts_fn(bench.theta0))
+    bkg = np.asarray(counts_fn(bench.theta0.at[0].set(0.0)))
+    sig = (nu0 - bkg) / bench.s
+    s_min = -0.5 * np.min(np.where(sig > 0, bkg / np.where(sig > 0, sig, 1.0), np.inf))
+    s_values = np.linspace(max(bench.s - span * sigma_h, s_min), bench.s + span * sigma_h, points)
     q = np.asarray(jax.jit(lambda sv: profile_scan(counts_fn, bench, sv))(jnp.asarray(s_values)))
     lo, hi = interval_width(s_values, q)
     return {"width_hessian": 2 * sigma_h, "width_profile": hi - lo, "lo": lo, "hi": hi, "s_scan": s_values, "q": q}

@@ -43,10 +43,10 @@ def test_one_bin_counting_variance_is_s_plus_b_plus_sigma_b_squared():
 
 def test_hessian_variance_equals_fisher_from_finite_difference_jacobian():
     bench = inf.BENCHMARK4
-    net = inf.MLP(hidden=(16,), outputs=5)
+    net = inf.MLP(hidden=(8,), outputs=5)
     with jax.enable_x64(True):
         params = net.init(jax.random.key(0), jnp.zeros((1, 3)))
-        ns, nb = inf.draw_noise(jax.random.key(1), 300), inf.draw_noise(jax.random.key(2), 300)
+        ns, nb = inf.draw_noise(jax.random.key(1), 100), inf.draw_noise(jax.random.key(2), 100)
         counts = jax.jit(inf.soft_counts_fn(net.apply, params, ns, nb, temperature=0.5))
         th0 = np.asarray(bench.theta0)
         h = np.array([1e-3, 1e-5, 1e-5, 1e-3])
