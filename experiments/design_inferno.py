@@ -46,11 +46,12 @@ class ModelConfig:
 
 @dataclasses.dataclass(frozen=True)
 class TrainingConfig:
-    inferno_steps: int = param(2000, ge=1)
+    inferno_steps: int = param(5000, ge=1)
     bce_steps: int = param(2000, ge=1)
     batch: int = param(500, ge=10, doc="fresh events per class per step")
     learning_rate: float = param(1e-3, gt=0.0, doc="Adam, INFERNO")
     bce_learning_rate: float = param(1e-3, gt=0.0, doc="Adam, BCE")
+    cosine: bool = param(True, doc="cosine-decay both learning rates to 0 over the steps")
     progress: bool = param(False, doc="tqdm bar")
 
 
@@ -119,7 +120,9 @@ def run(cfg: RunConfig, workdir: Path) -> dict:
         n, lr, key = steps[name]
         t0 = time.perf_counter()
         p0 = net.init(k_init, jnp.zeros((1, 3)))
-        trained[name], curves[name] = inf.train(losses[name], p0, key, steps=n, learning_rate=lr, progress=t.progress)
+        trained[name], curves[name] = inf.train(
+            losses[name], p0, key, steps=n, learning_rate=lr, cosine=t.cosine, progress=t.progress
+        )
         times[name] = time.perf_counter() - t0
 
     metrics, hists, scans = {}, {}, {}

@@ -166,9 +166,12 @@ def bce_loss(params, key, *, apply: Callable, batch: int):
     return jnp.mean(optax.sigmoid_binary_cross_entropy(apply(params, x)[:, 0], y))
 
 
-def train(loss_fn: Callable, params, key, *, steps: int, learning_rate: float, progress: bool = False):
-    """Adam on ``loss_fn(params, key)`` with a fresh key per step; returns (params, losses [steps])."""
-    opt = optax.adam(learning_rate)
+def train(
+    loss_fn: Callable, params, key, *, steps: int, learning_rate: float, cosine: bool = False, progress: bool = False
+):
+    """Adam on ``loss_fn(params, key)`` with a fresh key per step (cosine decay to 0 if asked);
+    returns (params, losses [steps])."""
+    opt = optax.adam(optax.cosine_decay_schedule(learning_rate, steps) if cosine else learning_rate)
 
     @jax.jit
     def step(p, state, k):

@@ -35,4 +35,4 @@ def test_design_inferno_tiny_run_pins_its_metrics(tmp_path):
         assert (out / png).stat().st_size > 5000, png
 
 
-PIN_OURS, PIN_BCE = 22.2546, 35.9293  # seed 0, 2-core CPU
+PIN_OURS, PIN_BCE = 23.6236, 48.4691  # seed 0, 2-core CPU
