@@ -11,8 +11,12 @@
   quick: 1000 signal and 4000 background events, a 6 × 6 × 4 × 6 grid): (grid optimum − gradient optimum)
   / |grid optimum| of Z0 − cost, and grid evaluations / gradient evaluations.
 
-Not yet measured here (their studies are not built): ``inferno_b4_width_*``, ``chain_z0_gain``,
-``chain_fd_max_rel_err``.
+* ``metrics.inferno_b4_width_ours`` and ``metrics.inferno_b4_width_bce``: design study (b)
+  (``configs/design_inferno.yaml``; quick: 1000 / 500 training steps, 20k test events per class): the
+  profile-likelihood σ of the signal yield on INFERNO's benchmark 4 for the inference-aware observable and
+  for the cross-entropy one trained in the same run, and the exact-likelihood bound beside them.
+
+Not yet measured here (the study is not built): ``chain_z0_gain``, ``chain_fd_max_rel_err``.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ STUDY_QUICK = [
     "design.steps=80",
     "design.fresh_keys=2",
 ]
+INFERNO_QUICK = ["training.inferno_steps=1000", "training.bce_steps=500", "evaluation.n_test=20000"]
 HEADLINE = ("nll", "q0", "qtilde", "cls")
 
 
@@ -60,7 +65,8 @@ def run(*, quick: bool, n_models: int | None = None) -> dict:
         spec, observed = random_spec(jax.random.key(7), max_channels=2, max_bins=4)
         times = fit_times(spec, observed)
     with tempfile.TemporaryDirectory(prefix="bench_design_") as tmp:
-        study = experiment_metrics("design_resonance", STUDY_QUICK if quick else [], Path(tmp))
+        study = experiment_metrics("design_resonance", STUDY_QUICK if quick else [], Path(tmp) / "a")
+        inferno = experiment_metrics("design_inferno", INFERNO_QUICK if quick else [], Path(tmp) / "b")
     metrics = {
         "pyhf_max_rel_diff": max(agree["worst"][k] for k in HEADLINE),
         **{f"pyhf_rel_diff/{k}": v for k, v in agree["worst"].items()},
@@ -72,6 +78,9 @@ def run(*, quick: bool, n_models: int | None = None) -> dict:
         "design_resonance_objective_gradient": study["optimum"]["objective"],
         "design_resonance_objective_grid": study["grid_optimum"]["objective"],
         "hepjax_fit_s": times["hepjax_fit_s"],
+        "inferno_b4_width_ours": inferno["inferno_b4_width_ours"],
+        "inferno_b4_width_bce": inferno["inferno_b4_width_bce"],
+        "inferno_b4_unbinned_bound": inferno["unbinned_bound_sigma"],
     }
     return {
         "metrics": metrics,
@@ -79,7 +88,8 @@ def run(*, quick: bool, n_models: int | None = None) -> dict:
         "ratios": {"fit_speedup": times["pyhf_fit_s"] / times["hepjax_fit_s"]},
         "notes": f"{n} random HistFactory models vs pyhf; design_resonance "
         f"({'quick' if quick else 'full'} config): {study['grid_evals']} grid points vs "
-        f"{study['gradient_evals']} gradient steps. Not yet measured: INFERNO widths, the full chain (c).",
+        f"{study['gradient_evals']} gradient steps; design_inferno ({'quick' if quick else 'full'}). "
+        "Not yet measured: the full chain (c).",
     }
 
 
