@@ -18,6 +18,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
+import numpy as np
+
 from hepjax.config.schema import param
 
 from .generate import DEFAULT_CHUNK_SIZE, generate
@@ -40,6 +42,11 @@ class SampleConfig:
     max_particles: int | None = param(None, ge=1, doc="pad/truncate final-state particles to this")
     cache_dir: str | None = param(None, doc="sample cache; default $HEPJAX_CACHE_DIR or ~/.cache/hepjax")
     chunk_size: int = param(DEFAULT_CHUNK_SIZE, ge=1, doc="events per independently seeded chunk")
+    file: str | None = param(
+        None,
+        doc="read the first n_events from this HepMC3 / ROOT / parquet file instead of running Pythia "
+        "(needs hepjax[io]; process, seed and settings are then unused)",
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,8 +61,11 @@ class JetConfig:
 
 
 def generate_from_config(cfg: SampleConfig, *, progress: bool = True) -> EventSample:
-    """:func:`generate` with the fields of a :class:`SampleConfig`."""
+    """:func:`generate` with the fields of a :class:`SampleConfig`, or the events of its ``file``."""
+    if cfg.file is not None:
+        return _from_file(cfg)
     kwargs = dataclasses.asdict(cfg)
+    kwargs.pop("file")
     return generate(
         kwargs.pop("process"),
         kwargs.pop("n_events"),
@@ -63,6 +73,25 @@ def generate_from_config(cfg: SampleConfig, *, progress: bool = True) -> EventSa
         progress=progress,
         **{**kwargs, "settings": tuple(cfg.settings)},
     )
+
+
+def _from_file(cfg: SampleConfig) -> EventSample:
+    """The first ``cfg.n_events`` of ``cfg.file`` (particles truncated to ``cfg.max_particles`` if set)."""
+    from hepjax.errors import DataError
+    from hepjax.io import read_events  # the io extra; hepjax.io imports hepjax.data, so not at module level
+
+    sample = read_events(cfg.file)
+    n = len(sample.weights)
+    if n < cfg.n_events:
+        raise DataError(f"{cfg.file}: holds {n} events, the config asks for n_events={cfg.n_events}")
+
+    def cut(p: Particles) -> Particles:  # first n_events; particles padded (zeros, mask False) or cut to the width
+        width = p.mask.shape[-1] if cfg.max_particles is None else cfg.max_particles
+        pad = ((0, 0), (0, max(width - p.mask.shape[-1], 0)))
+        return Particles(*(np.pad(np.asarray(x)[: cfg.n_events, :width], pad) for x in p))
+
+    info = {**sample.info, "n_events": cfg.n_events, "source_file": str(cfg.file)}
+    return EventSample(cut(sample.particles), cut(sample.partons), np.asarray(sample.weights)[: cfg.n_events], info)
 
 
 def cluster_from_config(particles: Particles, cfg: JetConfig) -> Jets:
