@@ -143,7 +143,7 @@ def run(cfg, workdir: Path) -> dict:
             metrics[f"{name}_bit_mismatches"] = a["bit_mismatches"]
             metrics[f"{name}_accuracy_csim"] = a.get("accuracy_csim")
             metrics[f"{name}_max_abs_diff"] = a["max_abs_diff"]
-            metrics[f"{name}_multiplications"] = rep["multiplications"]
+            metrics[f"{name}_multiplications"], metrics[f"{name}_bops"] = rep["multiplications"], rep["bops"]
             metrics[f"{name}_csim_s"] = rep["timing_s"]["csim_compile_and_run"]
         metrics["accuracy_ptq_16_6"] = metrics["float_accuracy_csim"]
         metrics["jet_tagging_bit_mismatches"] = metrics["qat_bit_mismatches"]

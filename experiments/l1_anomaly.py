@@ -165,7 +165,7 @@ def run(cfg, workdir: Path) -> dict:
             metrics[f"{kind}_bit_mismatches"] = a["bit_mismatches"]
             metrics[f"{kind}_export_inputs"] = a["n_inputs"]
             metrics[f"{kind}_max_abs_diff"] = a["max_abs_diff"]
-            metrics[f"{kind}_multiplications"] = rep["multiplications"]
+            metrics[f"{kind}_multiplications"], metrics[f"{kind}_bops"] = rep["multiplications"], rep["bops"]
             metrics[f"{kind}_csim_s"] = rep["timing_s"]["csim_compile_and_run"]
         first = m.kinds[0]
         metrics["l1_anomaly_bit_mismatches"] = int(sum(metrics[f"{k}_bit_mismatches"] for k in m.kinds))

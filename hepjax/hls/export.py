@@ -242,6 +242,8 @@ def export_model(
         "agreement": agreement,
         "n_params": int(sum(l["n_weights"] + l["n_biases"] for l in layers)),
         "multiplications": int(sum(l["multiplications"] for l in layers)),
+        "bops": int(sum(l["bops"] or 0 for l in layers)),
+        "multipliers": int(sum(l["multipliers"] for l in layers)),
         "layers": layers,
         "timing_s": {
             "bridge_and_config": t1 - t0,
@@ -256,8 +258,16 @@ def export_model(
     return report
 
 
+def _bits(variable) -> int | None:
+    """Total bits of an hls4ml variable's fixed-point type (None for a type without a width)."""
+    return getattr(getattr(getattr(variable, "type", None), "precision", None), "width", None)
+
+
 def _layer_report(kmodel, hmodel) -> list[dict]:
-    """Per hls4ml layer: class, precisions, weights, non-zero weights, multiplications per inference."""
+    """Per hls4ml layer: class, precisions, weights, non-zero weights, multiplications per inference, the size
+    proxies that need no vendor tools: bit operations (``bops`` = multiplications × weight bits × input bits, the
+    QKeras / HGQ convention for fixed-point products) and the multipliers instantiated (``multipliers`` =
+    ⌈non-zero weights / reuse factor⌉: hls4ml shares each multiplier over ``reuse_factor`` products)."""
     rows = []
     for layer in hmodel.get_layers():
         row = {
@@ -268,6 +278,8 @@ def _layer_report(kmodel, hmodel) -> list[dict]:
             "n_biases": 0,
             "nonzero_weights": 0,
             "multiplications": 0,
+            "bops": 0,
+            "multipliers": 0,
         }
         weights = getattr(layer, "weights", {}) or {}
         if "weight" in weights:
@@ -277,6 +289,10 @@ def _layer_report(kmodel, hmodel) -> list[dict]:
             out_shape = layer.get_output_variable().shape
             positions = int(np.prod(out_shape[:-1])) if len(out_shape) > 1 else 1
             row["multiplications"] = int(np.count_nonzero(w)) * positions  # hls4ml drops zero weights
+            w_bits, a_bits = _bits(weights["weight"]), _bits(layer.get_input_variable())
+            row["bops"] = row["multiplications"] * w_bits * a_bits if w_bits and a_bits else None
+            reuse = int(layer.get_attr("reuse_factor", 1) or 1)
+            row["multipliers"] = -(-row["nonzero_weights"] // reuse)
         if "bias" in weights and weights["bias"] is not None:
             row["n_biases"] = int(np.asarray(weights["bias"].data).size)
         rows.append(row)

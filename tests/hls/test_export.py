@@ -69,6 +69,11 @@ def test_tiny_qat_model_exports_bit_exact(tmp_path):
     assert json.loads((tmp_path / "prj" / "hepjax_report.json").read_text())["agreement"]["bit_mismatches"] == 0
     dense = {l["name"]: l for l in rep["layers"] if l["class"] == "Dense"}
     assert dense["dense_0"]["n_weights"] == 32 and dense["dense_0"]["precision"]["weight_t"].startswith("fixed<6,1")
+    # size proxies: input ap_fixed<12,4> x 6-bit weights into dense_0; 6-bit activations x 9-bit weights into dense_1
+    assert dense["dense_0"]["bops"] == dense["dense_0"]["multiplications"] * 12 * 6
+    assert dense["dense_1"]["bops"] == dense["dense_1"]["multiplications"] * 6 * 9
+    assert dense["dense_0"]["multipliers"] == dense["dense_0"]["nonzero_weights"]  # reuse factor 1
+    assert rep["bops"] == sum(l["bops"] or 0 for l in rep["layers"]) > 0
     # the per-layer widths are in the written project: its config and the C++ types, for dense_1 only
     hls_cfg = yaml.load((tmp_path / "prj" / "hls4ml_config.yml").read_text(), Loader=_HlsConfigLoader)["HLSConfig"][
         "LayerName"
