@@ -37,6 +37,7 @@ from hepjax.design import optimize
 from hepjax.design.plots import grid_contours, optimisation_paths, window_histograms
 from hepjax.design.resonance import DESIGN_PARAMS, grid_search, resonance_objective, select_diphotons, smeared_mass
 from hepjax.detector import cms_like, draw_noise
+from hepjax.errors import ConfigError
 
 MB_TO_FB = 1e12
 
@@ -76,8 +77,10 @@ class Config:
     design: DesignConfig = section(DesignConfig)
 
 
-def _sample(s: SampleConfig, a: AnalysisConfig):
+def _sample(s: SampleConfig, a: AnalysisConfig, section: str):
     ev = generate_from_config(s)
+    if "cross_section_mb" not in ev.info:
+        raise ConfigError(f"{section}.file: {s.file} carries no cross-section; the yields need one (use Pythia)")
     xs = ev.info["cross_section_mb"] * MB_TO_FB
     sel = dict(pt_min=tuple(a.pt_min), eta_max=a.eta_max, cone=a.iso_cone, iso_max=a.iso_max)
     return select_diphotons(ev.particles, xs, a.luminosity_fb, weights=ev.weights, **sel), xs
@@ -91,7 +94,7 @@ def run(cfg: RunConfig, workdir: Path) -> dict:
     c: Config = cfg.sections
     a, d = c.analysis, c.design
     workdir = Path(workdir)
-    (sig, xs_s), (bkg, xs_b) = _sample(c.signal, a), _sample(c.background, a)
+    (sig, xs_s), (bkg, xs_b) = _sample(c.signal, a, "signal"), _sample(c.background, a, "background")
     det = cms_like()
     kw = dict(bkg_uncertainty=a.bkg_uncertainty, cost_weight=a.cost_weight)
     objective = resonance_objective(sig, bkg, det, slope=a.slope, **kw)
