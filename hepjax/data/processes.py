@@ -21,6 +21,8 @@ Physics choices (all at the ``sqrt_s`` given to :func:`generate`, default 13.6 T
 ``charged_higgs`` ff̄ → H⁺H⁻ (2HDM, ``Higgs:useBSM``), m_H± = 60 GeV, H± → τν: ADC2021 "h± → τν".
 ``h_tautau``     gg → h with m_h = 60 GeV, h → τ⁺τ⁻: ADC2021 "h⁰ → ττ".
 ``h_gammagamma`` gg → H with m_H = 125 GeV, H → γγ: a narrow diphoton resonance (Γ_H ≈ 4 MeV).
+``z_jet``        Z + jet (qq̄ → Zg, qg → Zq), pure Z → μ⁺μ⁻, pT-hat > 200 GeV: the OmniFold benchmark's
+                 Z(→ μμ) + jet with pT^Z > 200 GeV (the unfolding studies).
 ``diphoton``     prompt γγ (qq̄ → γγ, gg → γγ box) with m-hat in [100, 160] GeV and pT-hat > 15 GeV:
                  the falling irreducible background under ``h_gammagamma``.
 ===============  ==========================================================================
@@ -134,6 +136,14 @@ PROCESSES: dict[str, tuple[str, ...]] = {
         "37:onIfAny = 15",
     ),
     "h_tautau": ("HiggsSM:gg2H = on", "25:m0 = 60.", "25:onMode = off", "25:onIfMatch = 15 -15"),
+    "z_jet": (
+        "WeakBosonAndParton:qqbar2gmZg = on",
+        "WeakBosonAndParton:qg2gmZq = on",
+        "WeakZ0:gmZmode = 2",
+        "23:onMode = off",
+        "23:onIfAny = 13",
+        "PhaseSpace:pTHatMin = 200.",
+    ),
     "h_gammagamma": ("HiggsSM:gg2H = on", "25:m0 = 125.", "25:onMode = off", "25:onIfMatch = 22 22"),
     "diphoton": (
         "PromptPhoton:ffbar2gammagamma = on",

@@ -4,6 +4,7 @@ replicas trained at once) and unfolding-quality metrics."""
 from hepjax.unfolding.bootstrap import BootstrapUnfolding, bootstrap_ibu, response_from_migrations
 from hepjax.unfolding.ibu import iterative_unfold
 from hepjax.unfolding.metrics import coverage, unfolded_chi2, unfolding_metrics
+from hepjax.unfolding.observables import BINS, OBSERVABLES, omnifold_observables
 from hepjax.unfolding.omnifold import (
     MAX_WEIGHT,
     OmniFoldResult,
@@ -13,7 +14,10 @@ from hepjax.unfolding.omnifold import (
 )
 
 __all__ = [
+    "BINS",
     "MAX_WEIGHT",
+    "OBSERVABLES",
+    "omnifold_observables",
     "OmniFoldResult",
     "BootstrapUnfolding",
     "bootstrap_ibu",
