@@ -19,6 +19,8 @@ def test_demo_end_to_end(tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["n_train_jets"] > 10 and metrics["n_test_jets"] > 5
     assert 0.0 <= metrics["test_auc"] <= 1.0
+    lo, hi = metrics["test_auc_interval"]  # bootstrap 68.3 %: ~±0.1 on a few dozen test jets
+    assert lo < metrics["test_auc"] < hi and 0.0 < hi - lo < 0.5
     assert metrics["train_compilations"] == 1
     sens = metrics["detector_sensitivity_dloss_dlogp"]
     assert len(sens) >= 10 and any(abs(v) > 0 for v in sens.values())
