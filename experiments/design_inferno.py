@@ -107,7 +107,7 @@ def run(cfg: RunConfig, workdir: Path) -> dict:
     workdir = Path(workdir)
     bench = inf.Benchmark(s=bm.s, b=bm.b, r_sigma=bm.r_sigma, lam_sigma=bm.lam_sigma, b_sigma=bm.b_sigma)
     k_init, k_inf, k_bce, k_test = jax.random.split(jax.random.key(cfg.seed), 4)
-    nets = {"inferno": inf.MLP(tuple(m.hidden), m.bins), "bce": inf.MLP(tuple(m.hidden), 1)}
+    nets = {"inferno": inf.network(tuple(m.hidden), m.bins), "bce": inf.network(tuple(m.hidden), 1)}
     losses = {
         "inferno": lambda p, k: inf.inferno_loss(
             p, k, apply=nets["inferno"].apply, batch=t.batch, temperature=m.temperature, bench=bench

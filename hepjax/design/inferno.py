@@ -26,7 +26,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -35,6 +34,7 @@ from jax.scipy.special import xlogy
 from tqdm.auto import tqdm
 
 from hepjax.errors import ConfigError
+from hepjax.nn import MLP
 
 THETA_NAMES = ("s", "r", "lam", "b")
 SIG_MEAN, SIG_STD, SIG_RATE = (1.0, 1.0), (1.0, 1.0), 2.0
@@ -106,17 +106,9 @@ def background_logpdf(x, r, lam) -> jnp.ndarray:
 
 
 # ---------------------------------------------------------------- network and templates
-class MLP(nn.Module):
-    """INFERNO's network (paper §5.2): 3 inputs → 2 × 100 ReLU → ``outputs`` logits."""
-
-    hidden: tuple[int, ...] = (100, 100)
-    outputs: int = 10
-
-    @nn.compact
-    def __call__(self, x):
-        for h in self.hidden:
-            x = nn.relu(nn.Dense(h)(x))
-        return nn.Dense(self.outputs)(x)
+def network(hidden: tuple[int, ...] = (100, 100), outputs: int = 10) -> MLP:
+    """INFERNO's network (paper §5.2): 3 inputs → ``hidden`` ReLU layers → ``outputs`` logits (the shared MLP)."""
+    return MLP((*hidden, outputs))
 
 
 def soft_fractions(logits, temperature: float) -> jnp.ndarray:

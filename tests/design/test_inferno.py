@@ -43,7 +43,7 @@ def test_one_bin_counting_variance_is_s_plus_b_plus_sigma_b_squared():
 
 def test_hessian_variance_equals_fisher_from_finite_difference_jacobian():
     bench = inf.BENCHMARK4
-    net = inf.MLP(hidden=(8,), outputs=5)
+    net = inf.network(hidden=(8,), outputs=5)
     with jax.enable_x64(True):
         params = net.init(jax.random.key(0), jnp.zeros((1, 3)))
         ns, nb = inf.draw_noise(jax.random.key(1), 100), inf.draw_noise(jax.random.key(2), 100)
