@@ -87,3 +87,17 @@ def test_interval_drops_failed_scan_points_but_not_silently():
     q_failed[2:] = np.nan
     with pytest.raises(Exception, match="finite fit"):
         inf.interval_width(s, q_failed)
+
+
+@pytest.mark.parametrize(
+    "fixed, paper",
+    [
+        # paper Table 2, "Analytical likelihood": benchmark 0 (r, λ, b fixed) and benchmark 4 (all constrained)
+        (dict(r_sigma=1e-9, lam_sigma=1e-9, b_sigma=1e-9), 14.71),
+        ({}, 16.89),
+    ],
+)
+def test_unbinned_bound_reproduces_the_papers_analytic_likelihood_column(fixed, paper):
+    with jax.enable_x64(True):
+        bound = inf.unbinned_sigma_bound(jax.random.key(0), inf.Benchmark(**fixed), n=200_000)
+    assert bound == pytest.approx(paper, rel=0.01)
