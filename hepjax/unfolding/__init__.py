@@ -1,7 +1,16 @@
 """Unfolding: iterative Bayesian unfolding (with vectorised bootstrap replicas), OmniFold (with an ensemble of
-replicas trained at once) and unfolding-quality metrics."""
+replicas trained at once), the cINN and iterative cINN, and unfolding-quality metrics."""
 
 from hepjax.unfolding.bootstrap import BootstrapUnfolding, bootstrap_ibu, response_from_migrations
+from hepjax.unfolding.cinn import (
+    CINN,
+    Calibration,
+    CINNResult,
+    IterativeCINNResult,
+    cinn,
+    iterative_cinn,
+    rank_calibration,
+)
 from hepjax.unfolding.ibu import iterative_unfold
 from hepjax.unfolding.metrics import coverage, unfolded_chi2, unfolding_metrics
 from hepjax.unfolding.observables import BINS, OBSERVABLES, omnifold_observables
@@ -14,6 +23,13 @@ from hepjax.unfolding.omnifold import (
 )
 
 __all__ = [
+    "CINN",
+    "CINNResult",
+    "Calibration",
+    "IterativeCINNResult",
+    "cinn",
+    "iterative_cinn",
+    "rank_calibration",
     "BINS",
     "MAX_WEIGHT",
     "OBSERVABLES",
