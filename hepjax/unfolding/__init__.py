@@ -5,9 +5,11 @@ from hepjax.unfolding.bootstrap import BootstrapUnfolding, bootstrap_ibu, respon
 from hepjax.unfolding.cinn import (
     CINN,
     Calibration,
+    CINNEnsembleResult,
     CINNResult,
     IterativeCINNResult,
     cinn,
+    cinn_ensemble,
     iterative_cinn,
     rank_calibration,
 )
@@ -24,10 +26,12 @@ from hepjax.unfolding.omnifold import (
 
 __all__ = [
     "CINN",
+    "CINNEnsembleResult",
     "CINNResult",
     "Calibration",
     "IterativeCINNResult",
     "cinn",
+    "cinn_ensemble",
     "iterative_cinn",
     "rank_calibration",
     "BINS",

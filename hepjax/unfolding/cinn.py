@@ -46,7 +46,7 @@ import scipy.stats
 
 from hepjax.errors import ConfigError, DataError
 from hepjax.flows import Flow, FlowConfig, fit_flow, flow_from_config, standardize
-from hepjax.train import NonFiniteError, Standardizer, TrainConfig
+from hepjax.train import ArrayDataset, NonFiniteError, Standardizer, TrainConfig, fit
 from hepjax.unfolding.omnifold import MAX_WEIGHT, _Classifier, _train_classifier, effective_sample_size
 
 _CHUNK = 65536  # posterior samples per sampling call
@@ -387,6 +387,103 @@ def iterative_cinn(
     return IterativeCINNResult(results, weights, effective_sample_size(w0 * weights), np.asarray(clipped))
 
 
+class CINNEnsembleResult(NamedTuple):
+    """Output of :func:`cinn_ensemble`; ``R`` replicas, ``n`` data events, ``S`` samples, ``d`` observables.
+
+    Attributes:
+      params: the replicas' flow parameters stacked on a leading axis ``[R, ...]``.
+      models: ``R`` :class:`CINN` (views of ``params``, one per replica).
+      samples: ``[R, n, S, d]`` posterior samples of every data event by every replica.
+      unfolded_weights: ``[n * S]`` weights of each replica's pooled samples ``samples[r].reshape(-1, d)``.
+      loss: ``[k, 2]`` (step, mean over replicas of the weighted NLL) as logged by ``fit``.
+    """
+
+    params: Any
+    models: list[CINN]
+    samples: np.ndarray
+    unfolded_weights: np.ndarray
+    loss: np.ndarray
+
+
+def cinn_ensemble(
+    sim_truth: np.ndarray,
+    sim_reco: np.ndarray,
+    data_reco: np.ndarray,
+    *,
+    key: jax.Array,
+    train_cfg: TrainConfig,
+    workdir: str | Path,
+    replica_weights: np.ndarray,
+    replica_keys: jax.Array | None = None,
+    sim_weights: np.ndarray | None = None,
+    data_weights: np.ndarray | None = None,
+    n_samples: int = 10,
+    flow_cfg: FlowConfig | None = None,
+    seed: int = 0,
+) -> CINNEnsembleResult:
+    """``R`` cINNs trained together in one :func:`hepjax.train.fit` (``vmap`` over stacked parameters), replica
+    ``r`` on the simulation weighted by ``sim_weights * replica_weights[r]`` (bootstrap replicas of the
+    simulation: :func:`~hepjax.unfolding.poisson_bootstrap_weights`; all ones for an ensemble of seeds).
+
+    The loss is the sum of the replicas' weighted NLLs, so each replica's gradient is its own; with an
+    element-wise optimiser (Adam/AdamW/SGD, ``grad_clip = 0``, enforced) each follows the path it would follow
+    alone: ``cinn_ensemble(..., replica_weights=w[r:r+1], replica_keys=keys[r:r+1])`` with the same ``key``
+    trains the same network as replica ``r`` of the ensemble (the batches and the auxiliary noise come from
+    ``key``, shared; the initialisation and the posterior samples from the replica's key).
+
+    Args (beyond :func:`cinn`'s):
+      replica_weights: ``[R, n]`` per-replica event weights (finite, >= 0, each row with a positive sum).
+      replica_keys: ``[R, 2]`` keys of the replicas (default ``split(fold_in(key, 1), R)``): replica ``r``
+        initialises with ``fold_in(k_r, 0)`` and samples with ``fold_in(k_r, 1)``.
+    """
+    t, x, xd, w0, wd = _inputs(sim_truth, sim_reco, data_reco, sim_weights, data_weights, n_samples)
+    if train_cfg.grad_clip > 0:
+        raise ConfigError("cinn_ensemble: train.grad_clip must be 0 (global-norm clipping couples the replicas)")
+    wr = np.asarray(replica_weights, np.float64)
+    if wr.ndim != 2 or wr.shape[1] != len(t):
+        raise DataError(f"cinn_ensemble: replica_weights must be [n_replicas, {len(t)}], got shape {wr.shape}")
+    if not np.all(np.isfinite(wr)) or np.any(wr < 0) or np.any(wr.sum(1) <= 0):
+        raise DataError("cinn_ensemble: replica_weights must be finite and >= 0, with a positive sum per replica")
+    n_rep = len(wr)
+    keys = jax.random.split(jax.random.fold_in(key, 1), n_rep) if replica_keys is None else replica_keys
+    if len(keys) != n_rep:
+        raise DataError(f"cinn_ensemble: {len(keys)} replica_keys for {n_rep} replicas")
+    scaler = Standardizer.fit(x)
+    flow = _build_flow(flow_cfg, t, w0, x.shape[1], seed)
+    aux = flow.dim > t.shape[1]
+    tt = np.concatenate([t, np.zeros_like(t)], axis=1) if aux else t
+    w = w0 * wr
+    w = w / w.mean(1, keepdims=True)
+    cfg = dataclasses.replace(train_cfg, batch_size=min(train_cfg.batch_size, len(t)), resume=False)
+    k_data, k_fit = jax.random.split(jax.random.fold_in(key, 0))
+    data = ArrayDataset(
+        {"x": tt.astype(np.float32), "c": scaler.apply(x, np.float32), "w": w.T.astype(np.float32)},  # w: [n, R]
+        cfg.batch_size,
+        seed=int(jax.random.randint(k_data, (), 0, 2**30)),
+    )
+    params = jax.vmap(lambda k: flow.init(jax.random.fold_in(k, 0)))(keys)
+
+    def loss_fn(p, batch, k):
+        xb = _aux_noise(k, batch["x"]) if aux else batch["x"]
+
+        def one(pr, wr_):
+            lp = flow.log_prob(pr, xb, batch["c"])
+            return -jnp.sum(wr_ * lp) / jnp.maximum(jnp.sum(wr_), 1e-30)
+
+        losses = jax.vmap(one, in_axes=(0, 1))(p, batch["w"])
+        return jnp.sum(losses), {"nll": jnp.mean(losses)}
+
+    try:
+        res = fit(loss_fn, params, data, cfg, workdir=Path(workdir), key=k_fit, plot_keys=())
+    except NonFiniteError as e:
+        raise DataError(f"cinn_ensemble: the flows' training diverged: {e}") from e
+    params = res.state.params
+    models = [CINN(flow, jax.tree.map(lambda a, r=r: a[r], params), scaler, t.shape[1]) for r in range(n_rep)]
+    s = int(n_samples)
+    samples = np.stack([m.sample(jax.random.fold_in(k, 1), xd, s) for m, k in zip(models, keys)])
+    return CINNEnsembleResult(params, models, samples, np.repeat(wd / s, s), _loss_history(res.history))
+
+
 def rank_calibration(samples: np.ndarray, truth: np.ndarray, *, seed: int = 0) -> Calibration:
     """Rank of each event's true value among its posterior samples, per dimension, and a KS test of uniformity.
 
@@ -421,4 +518,14 @@ def rank_calibration(samples: np.ndarray, truth: np.ndarray, *, seed: int = 0) -
     return Calibration(ranks, np.array([r.statistic for r in tests]), np.array([r.pvalue for r in tests]))
 
 
-__all__ = ["CINN", "CINNResult", "Calibration", "IterativeCINNResult", "cinn", "iterative_cinn", "rank_calibration"]
+__all__ = [
+    "CINN",
+    "CINNEnsembleResult",
+    "CINNResult",
+    "Calibration",
+    "IterativeCINNResult",
+    "cinn",
+    "cinn_ensemble",
+    "iterative_cinn",
+    "rank_calibration",
+]

@@ -13,7 +13,15 @@ from hepjax.errors import ConfigError, DataError
 from hepjax.evaluation import triangular_discriminator
 from hepjax.flows import FlowConfig
 from hepjax.train import TrainConfig
-from hepjax.unfolding import cinn, effective_sample_size, iterative_cinn, rank_calibration, unfolded_chi2
+from hepjax.unfolding import (
+    cinn,
+    cinn_ensemble,
+    effective_sample_size,
+    iterative_cinn,
+    poisson_bootstrap_weights,
+    rank_calibration,
+    unfolded_chi2,
+)
 
 # the package exports the function ``cinn``, which shadows the submodule's attribute name
 cinn_module = importlib.import_module("hepjax.unfolding.cinn")
@@ -113,6 +121,27 @@ def test_bad_input(tmp_path):
         cinn(t, x, x, flow_cfg=FlowConfig(kind="maf"), **kw)
     with pytest.raises(ConfigError, match="n_iterations"):
         iterative_cinn(t, x, x, n_iterations=0, **kw)
+
+
+# two fits (~9 s each on 2 busy cores, mostly the compilation of the vmapped step): ~30 s, slow
+@pytest.mark.slow
+def test_vmapped_ensemble_equals_replicas_trained_alone(tmp_path):
+    t, x = _toy(2000, 5)
+    wr = poisson_bootstrap_weights(jax.random.PRNGKey(7), 2, 2000)
+    keys = jax.random.split(jax.random.PRNGKey(8), 2)
+    cfg = TrainConfig(steps=60, batch_size=256, learning_rate=3e-3, optimizer="adam", checkpoint_every=0,
+                      log_every=20, progress=False)  # fmt: skip
+    kw = dict(key=jax.random.PRNGKey(9), train_cfg=cfg, flow_cfg=FLOW, n_samples=8)
+    both = cinn_ensemble(t, x, GRID, replica_weights=wr, replica_keys=keys, workdir=tmp_path / "both", **kw)
+    assert both.samples.shape == (2, len(GRID), 8, 1) and both.loss[-1, 0] == 60
+    # replica 1 (Poisson weights, its own key) trained alone: the same network and the same posterior samples
+    alone = cinn_ensemble(t, x, GRID, replica_weights=wr[1:], replica_keys=keys[1:], workdir=tmp_path / "alone", **kw)
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a[1], b[0], rtol=1e-3, atol=1e-5), both.params, alone.params)
+    np.testing.assert_allclose(both.samples[1], alone.samples[0], rtol=1e-3, atol=1e-4)
+    # the replicas differ (weights and initialisation), and training moved them from the identity
+    assert not np.allclose(both.samples[0], both.samples[1], atol=1e-2)
+    with pytest.raises(DataError, match="replica_weights must be"):
+        cinn_ensemble(t, x, GRID, replica_weights=np.ones(2000), workdir=tmp_path / "bad", **kw)
 
 
 def _fake_training(monkeypatch, logits_of_iteration):
