@@ -12,7 +12,7 @@ import pytest
 from hepjax.errors import ConfigError, DataError
 from hepjax.evaluation import triangular_discriminator
 from hepjax.flows import FlowConfig
-from hepjax.train import TrainConfig
+from hepjax.train import NonFiniteError, TrainConfig
 from hepjax.unfolding import (
     cinn,
     cinn_ensemble,
@@ -199,6 +199,20 @@ def test_nan_classifier_weights_raise_naming_iteration(monkeypatch, tmp_path):
     assert [c[:2] for c in calls] == [("flow", "iter0"), ("classifier", 1), ("flow", "iter1"), ("classifier", 2)]
 
 
+def test_diverging_flow_training_raises_naming_the_iteration(monkeypatch, tmp_path):
+    def diverging(flow, t, xc, cfg, *, workdir, **kw):
+        if workdir.parent.name == "iter1":
+            raise NonFiniteError("non-finite loss at step 3")
+        return types.SimpleNamespace(state=types.SimpleNamespace(params=flow.init(kw["key"])), history=[])
+
+    monkeypatch.setattr(cinn_module, "fit_flow", diverging)
+    monkeypatch.setattr(cinn_module, "_train_classifier", lambda *a, **kw: np.zeros((1, len(a[1]))))
+    t, x = _toy(200, 0)
+    with pytest.raises(DataError, match="iterative_cinn iteration 1: the flow's training diverged: non-finite loss"):
+        iterative_cinn(t, x, x, key=jax.random.PRNGKey(0), train_cfg=CFG, workdir=tmp_path, n_iterations=2,
+                       n_samples=2, flow_cfg=FLOW)  # fmt: skip
+
+
 @pytest.mark.slow
 def test_generator_weights_set_the_prior(tmp_path):
     # simulation truth N(0, 1) weighted by exp(0.8 t - 0.32) is N(0.8, 1): the posterior must carry that prior
@@ -240,3 +254,23 @@ def test_iterative_cinn_removes_the_prior_bias(tmp_path):
     assert abs(m3 - shift) < 0.1 and abs(m3 - shift) < 0.4 * abs(m0 - shift)
     assert c3 < 0.3 * c0 and d3 < 0.3 * d0
     assert res.n_clipped.sum() == 0 and 0.3 * n < res.ess[-1] < n
+
+
+def test_two_observables_at_once_match_analytic_posterior(tmp_path):
+    # truth ~ N(m, P) in 2 dimensions (correlated), reco = truth + N(0, R): posterior N(C (P^-1 m + R^-1 x), C),
+    # C = (P^-1 + R^-1)^-1. The coupling flow runs on both observables at once (no auxiliary coordinate)
+    m, p_cov, r_cov = np.array([0.0, 1.0]), np.array([[1.0, 0.6], [0.6, 1.0]]), np.diag([0.5**2, 0.7**2])
+    rng = np.random.default_rng(6)
+    t = rng.multivariate_normal(m, p_cov, 8000)
+    x = t + rng.multivariate_normal(np.zeros(2), r_cov, 8000)
+    reco = np.array([[-1.0, 0.0], [0.5, 1.5], [1.5, 2.5]])
+    r = cinn(t, x, reco, key=jax.random.PRNGKey(3), train_cfg=CFG, flow_cfg=FLOW, n_samples=4000, workdir=tmp_path)
+    assert r.samples.shape == (3, 4000, 2) and r.unfolded.shape == (12000, 2)
+    c = np.linalg.inv(np.linalg.inv(p_cov) + np.linalg.inv(r_cov))  # sd (0.43, 0.54), correlation 0.21
+    mean = (c @ ((np.linalg.inv(p_cov) @ m)[:, None] + np.linalg.inv(r_cov) @ reco.T)).T
+    np.testing.assert_allclose(r.samples.mean(1), mean, atol=0.07)
+    for j in range(3):
+        cov = np.cov(r.samples[j].T)
+        np.testing.assert_allclose(np.sqrt(np.diag(cov)) / np.sqrt(np.diag(c)), 1.0, atol=0.1)
+        corr = cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1])
+        assert corr == pytest.approx(c[0, 1] / np.sqrt(c[0, 0] * c[1, 1]), abs=0.1)
