@@ -192,12 +192,6 @@ def _default_flow_cfg() -> FlowConfig:
 def _build_flow(flow_cfg: FlowConfig | None, t: np.ndarray, w: np.ndarray, context_dim: int, seed: int) -> Flow:
     """The flow on the truth (plus one auxiliary N(0, 1) coordinate when ``d = 1``), truth standardised inside."""
     cfg = _default_flow_cfg() if flow_cfg is None else flow_cfg
-    if cfg.kind == "maf":
-        # hepjax.flows' MADE feeds the context through masked hidden units only, so the first coordinate of
-        # every MAF layer does not see it: a one-observable MAF posterior would ignore the reco entirely
-        raise ConfigError(
-            "cinn: flow kind 'maf' is not supported (its first coordinate ignores the reco); use rqs/affine"
-        )
     mean = np.average(t, axis=0, weights=w)
     std = np.sqrt(np.average((t - mean) ** 2, axis=0, weights=w)) + 1e-6
     if t.shape[1] == 1:  # coupling flows need two coordinates: the second is independent noise, dropped on sampling
