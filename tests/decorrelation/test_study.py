@@ -12,12 +12,11 @@ from hepjax.runner import run
 from hepjax.train import ArrayDataset
 
 TINY = [
-    "data.signal_events=[300]",
-    "data.signal_seeds=[0]",
-    "data.background_events=300",
-    "data.background_seed=1",
+    "signal=[{process: boosted_w, n_events: 300, seed: 0, workers: 2}]",
+    "background.n_events=300",
+    "background.seed=1",
     "data.qcd_pthat_min=240.0",
-    "data.max_constituents=24",
+    "jets.max_constituents=24",
     "data.mass_bins=8",
     "train.steps=8",
     "train.batch_size=64",

@@ -8,6 +8,7 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 import pytest
 
 from hepjax.runner import run
+from tests.tiny import L1_ANOMALY_SAMPLES
 
 
 @pytest.mark.slow
@@ -16,7 +17,7 @@ def test_jet_tagging_l1_tiny_and_cli_export(tmp_path, capsys):
         "configs/jet_tagging_l1.yaml",
         [
             f"output_dir={tmp_path / 'jt'}",
-            "data.n_events=40",
+            *(f"{s}.n_events=40" for s in ("qcd", "w", "z", "top")),
             "train.steps=20",
             "train.batch_size=32",
             "qat.layers=[{name: dense_1, weight_bits: 8, weight_integer: 2}]",
@@ -48,9 +49,7 @@ def test_l1_anomaly_tiny(tmp_path):
         "configs/l1_anomaly.yaml",
         [
             f"output_dir={tmp_path / 'l1'}",
-            "data.background=[40,30,20,10]",
-            "data.n_signal=20",
-            "data.workers=1",
+            *L1_ANOMALY_SAMPLES,
             "train.steps=10",
             "train.batch_size=16",
             "qat.layers=[{name: vae/encoder/dense_0, weight_bits: 6, weight_integer: 1}]",

@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 
+from hepjax.data import SampleConfig
 from hepjax.detector.tracker import TrackerGeometry
 from hepjax.tracking.events import load_or_simulate
 
@@ -20,15 +21,16 @@ def _same(a, b):
 
 def test_tracking_events_cached_checksummed_and_regenerated_when_corrupt(tmp_path):
     geo = TrackerGeometry()
-    kw = dict(mu=0.0, cache_dir=tmp_path, progress=False)
-    first = load_or_simulate("ttbar", 2, 5, geo, **kw)
+    kw = dict(mu=0.0, progress=False)
+    hard = SampleConfig("ttbar", 2, 5, cache_dir=str(tmp_path))
+    first = load_or_simulate(hard, geo, **kw)
     files = sorted((tmp_path / "tracking").glob("*"))
     assert [f.suffix for f in files] == [".json", ".npz"]
-    _same(first, load_or_simulate("ttbar", 2, 5, geo, **kw))  # from the cache
+    _same(first, load_or_simulate(hard, geo, **kw))  # from the cache
     npz = files[1]
     npz.write_bytes(npz.read_bytes()[:-100])  # truncated: fails its checksum
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        again = load_or_simulate("ttbar", 2, 5, geo, **kw)
+        again = load_or_simulate(hard, geo, **kw)
     assert any("regenerating" in str(w.message) for w in caught)
     _same(first, again)
