@@ -40,3 +40,16 @@ def test_demo_end_to_end(tmp_path):
     assert versions["installed"]["jax"] == versions["jax"] and len(versions["installed"]) > 20  # a full freeze
     assert json.loads((out / "run.json").read_text())["seed"] == 0
     assert sorted(p.name for p in (out / "checkpoints").iterdir() if p.name.isdigit()) == ["3", "6"]
+
+
+@pytest.mark.slow  # 60 steps: ~45 s alone
+def test_demo_learns(tmp_path):
+    steps = ("train.steps=60", "train.learning_rate=0.01", "train.log_every=30", "train.checkpoint_every=30")
+    keys = {s.split("=")[0] for s in steps}
+    overrides = [o for o in DEMO_TINY if o.split("=")[0] not in keys] + list(steps)
+    m = json.loads((run("configs/demo.yaml", [f"output_dir={tmp_path}", *overrides]) / "metrics.json").read_text())
+    # Pinned (deterministic on CPU): 115 training and 49 test jets.
+    assert m["test_auc"] == pytest.approx(0.702, abs=0.02)
+    assert m["final_train_loss"] == pytest.approx(0.6841, abs=0.003)
+    assert m["test_r50"] == pytest.approx(4.0, rel=0.2)
+    assert m["test_auc_interval"][0] > 0.6  # a margin over chance (0.5) beyond the bootstrap's 68.3 % interval
