@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from hepjax.config import RunConfig, param, section
-from hepjax.data import JetConfig, SampleConfig, qcd_settings
+from hepjax.data import JetConfig, SampleConfig, check_jet_threshold, qcd_settings
 from hepjax.design import inferno as inf
 from hepjax.design import jes
 from hepjax.detector import cms_like, smear
@@ -60,7 +60,7 @@ class ModelConfig:
 class TrainingConfig:
     inferno_steps: int = param(3000, ge=1)
     bce_steps: int = param(2000, ge=1)
-    batch: int = param(500, ge=10, doc="jets per class per step, drawn from the training jets")
+    batch: int = param(2000, ge=10, doc="jets per class per step, drawn from the training jets")
     learning_rate: float = param(1e-3, gt=0.0, doc="Adam, both losses")
     cosine: bool = param(True, doc="cosine-decay the learning rate to 0")
     progress: bool = param(False, doc="tqdm bar")
@@ -68,31 +68,23 @@ class TrainingConfig:
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    signal: SampleConfig = section(SampleConfig)
-    background: SampleConfig = section(SampleConfig)
-    jets: JetConfig = section(JetConfig)
+    signal: SampleConfig = section(SampleConfig, process="boosted_w", n_events=16000, seed=0, workers=2)
+    background: SampleConfig = section(SampleConfig, process="qcd_dijet", n_events=16000, seed=1, workers=2)
+    jets: JetConfig = section(JetConfig, R=0.8, ptmin=240.0, max_jets=2, max_constituents=48)
     selection: SelectionConfig = section(SelectionConfig)
     likelihood: LikelihoodConfig = section(LikelihoodConfig)
     model: ModelConfig = section(ModelConfig)
     training: TrainingConfig = section(TrainingConfig)
 
+    def validate(self):
+        check_jet_threshold(self.jets, self.selection.jet_pt_min, section="selection")
+
 
 def _features(s: SampleConfig, jc: JetConfig, sel: SelectionConfig, key, *, want_w: bool) -> np.ndarray:
-    settings = tuple(s.settings) + (() if want_w else qcd_settings(0.8 * sel.jet_pt_min, sel.jet_pt_max))
-    cons = jet_constituents(
-        s.process,
-        s.n_events,
-        s.seed,
-        settings=settings,
-        want_pdg=24 if want_w else None,
-        radius=jc.R,
-        pt_min=sel.jet_pt_min,
-        pt_max=sel.jet_pt_max,
-        eta_max=sel.jet_eta_max,
-        max_constituents=jc.max_constituents,
-        max_jets=jc.max_jets,
-        workers=s.workers,
-    )
+    if not want_w:  # the QCD sample's pT-hat window follows the selection (as the demo's)
+        s = dataclasses.replace(s, settings=qcd_settings(0.8 * sel.jet_pt_min, sel.jet_pt_max) + tuple(s.settings))
+    window = dict(pt_min=sel.jet_pt_min, pt_max=sel.jet_pt_max, eta_max=sel.jet_eta_max)
+    cons = jet_constituents(s, jc, want_pdg=24 if want_w else None, **window)
     return jes.jet_features(smear(key, cons, cms_like(), hard=True, with_cells=False), R=jc.R)
 
 

@@ -35,4 +35,4 @@ def test_design_inferno_jes_tiny_run_pins_its_metrics(tmp_path):
         assert (out / png).stat().st_size > 5000, png
 
 
-PIN_OURS, PIN_BCE = 0.0, 0.0  # seed 0, 2-core CPU
+PIN_OURS, PIN_BCE = 21.5069, 21.9359  # seed 0, 2-core CPU
