@@ -10,7 +10,7 @@ tracks, ECAL and HCAL clusters into blocks and turns each block into particles. 
    calorimeter energy seen by track t is ``O_t = Σ_c w_tc E_c`` (``O_t^E``, ``O_t^H`` for the two
    calorimeters). Each track is its own block (CMS resolves multi-track blocks jointly: simplified).
 2. **Track identification**: a *muon* if p > ``muon_min_p`` and ``O_t < muon_max_e`` (a MIP-like
-   deposit); else an *electron* if ``|O_t^E − p| < k_electron·σ_E(p)`` and ``O_t^H < electron_max_hcal·p``
+   deposit); else an *electron* if ``|O_t^E − p| < k_electron·(σ_E(p) ⊕ σ_p)`` and ``O_t^H < electron_max_hcal·p``
    (ECAL E/p ≈ 1, little HCAL); else a *charged hadron*. Every track gives one charged particle with
    the track's momentum and E = √(p² + m²) (m of π, e or μ).
 3. **Expected calorimeter response** μ_t: electrons p (ECAL resolution); muons ``mip_ecal + mip_hcal``;
@@ -178,7 +178,9 @@ def _event(x, mask, det: DetectorParams, sp: ShowerParams, cfg: PFConfig) -> Can
 
     # --- identification and expected response -------------------------------------------------
     muon = is_t & (p > cfg.muon_min_p) & (o < cfg.muon_max_e)
-    electron = is_t & ~muon & (o_e > 0) & (jnp.abs(o_e - p) < cfg.k_electron * sig_e * p)
+    # E/p ≈ 1 within the ECAL and the track resolutions (the quality column is σ(pT)/pT)
+    sig_ep = p * jnp.sqrt(sig_e**2 + col["quality"] ** 2)
+    electron = is_t & ~muon & (o_e > 0) & (jnp.abs(o_e - p) < cfg.k_electron * sig_ep)
     electron &= o_h < cfg.electron_max_hcal * p
     mu_t = jnp.where(
         muon, sp.mip_ecal + sp.mip_hcal, jnp.where(electron, p, cfg.calib_hadron * p * hadron_response(p_safe, sp))
