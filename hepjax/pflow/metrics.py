@@ -5,8 +5,9 @@ Definitions (as in MLPF's evaluation, arXiv 2101.08578 and its code):
 * **MET**: the negative vector sum of the particles' pT, ``(MET_x, MET_y)`` and ``|MET|`` (GeV)
   (:func:`met`). MET resolution (:func:`met_resolution`): IQR / 1.349 of ``MET_reco,x − MET_gen,x`` and of
   the y component (pooled), in GeV, with the generator MET from the visible generator particles
-  (neutrinos excluded — the detector's own resolution, not the neutrinos, is measured) — and the median
-  and IQR / median of ``|MET_reco| / |MET_gen|``.
+  within the calorimeters' |η| < 5 (neutrinos excluded — the detector's own resolution, not the
+  neutrinos, is measured) — and the median and IQR / median of ``|MET_reco| / |MET_gen|`` for events
+  with ``|MET_gen|`` > 20 GeV.
 * **Jets**: anti-kT R = 0.4 (FastJet, :func:`hepjax.data.cluster_jets`) on the reconstructed particles
   and on the visible generator particles (neutrinos excluded); each generator jet is matched to the
   nearest reconstructed jet within ΔR < 0.1 (:func:`match_jets`). Response = pT,reco / pT,gen; per bin
@@ -50,10 +51,12 @@ def as_particles(pt, eta, phi, mask, *, mass=None, pdg=None, charge=None) -> Par
     return Particles(**out, mask=m)
 
 
-def visible(particles: Particles) -> Particles:
-    """The generator particles a detector can see: neutrinos (and other invisible species) masked out."""
+def visible(particles: Particles, *, eta_max: float = 5.0) -> Particles:
+    """The generator particles a detector can see: neutrinos (and other invisible species) and particles
+    beyond the calorimeters' |η| < ``eta_max`` (the HCAL's 5 by default) masked out."""
     sp = np.asarray(species(np.asarray(particles.pdg)))
-    return particles._replace(mask=np.asarray(particles.mask) & (sp != INVISIBLE))
+    inside = np.abs(np.asarray(particles.eta)) < eta_max
+    return particles._replace(mask=np.asarray(particles.mask) & (sp != INVISIBLE) & inside)
 
 
 def met(pt, phi, mask) -> np.ndarray:
@@ -69,18 +72,20 @@ def _iqr(x) -> float:
     return float(q75 - q25)
 
 
-def met_resolution(reco_met: np.ndarray, gen_met: np.ndarray) -> dict:
-    """MET figures (module docstring) from ``[n_events, 3]`` arrays of :func:`met`."""
+def met_resolution(reco_met: np.ndarray, gen_met: np.ndarray, *, min_gen_met: float = 20.0) -> dict:
+    """MET figures (module docstring) from ``[n_events, 3]`` arrays of :func:`met`; the |MET| response
+    uses the events with a generator |MET| above ``min_gen_met`` GeV (the ratio is meaningless near 0)."""
     r, g = np.asarray(reco_met), np.asarray(gen_met)
     if r.shape != g.shape or r.ndim != 2 or r.shape[-1] != 3 or len(r) == 0:
         raise DataError(f"met_resolution needs two [n_events > 0, 3] arrays, got {r.shape} and {g.shape}")
     d = np.concatenate([r[:, 0] - g[:, 0], r[:, 1] - g[:, 1]])
-    ok = g[:, 2] > 0
+    ok = g[:, 2] > min_gen_met
     ratio = r[ok, 2] / g[ok, 2]
     med = float(np.median(ratio)) if ratio.size else float("nan")
     return {
         "n_events": int(len(r)),
         "met_xy_resolution_gev": _iqr(d) / 1.349,
+        "n_events_response": int(ok.sum()),
         "met_response_median": med,
         "met_response_iqr_over_median": _iqr(ratio) / med if ratio.size else float("nan"),
     }

@@ -35,8 +35,10 @@ def test_met_is_minus_the_vector_sum():
     got = M.met(pt, phi, mask)
     np.testing.assert_allclose(got[0], [0.0, -5.0, 5.0], atol=1e-9)
     np.testing.assert_allclose(got[1], [-30 / np.sqrt(2), -30 / np.sqrt(2), 30.0], atol=1e-9)
-    res = M.met_resolution(got + [[1.0, -1.0, 0.0], [1.0, -1.0, 0.0]], got)
-    assert res["met_response_median"] == pytest.approx(1.0)
+    res = M.met_resolution(got + [[1.0, -1.0, 0.0], [1.0, -1.0, 0.0]], got, min_gen_met=1.0)
+    assert res["met_response_median"] == pytest.approx(1.0) and res["n_events_response"] == 2
+    assert res["met_xy_resolution_gev"] == pytest.approx(2.0 / 1.349)  # x off by +1, y by −1: pooled IQR 2
+    assert M.met_resolution(got, got)["n_events_response"] == 1  # |MET_gen| = 5 GeV is below 20
     with pytest.raises(DataError, match="met_resolution"):
         M.met_resolution(got, got[:1])
 
@@ -60,6 +62,7 @@ def test_visible_drops_neutrinos():
     p = pad_events([dict(pt=[5.0, 7.0], eta=[0.0, 0.0], phi=[0.0, 1.0], mass=[0.0, 0.0], pdg=[12, 22],
                          charge=[0.0, 0.0], vx=[0.0, 0.0], vy=[0.0, 0.0], vz=[0.0, 0.0])])  # fmt: skip
     assert M.visible(p).mask.tolist() == [[False, True]]
+    assert M.visible(p._replace(eta=p.eta + 5.5)).mask.tolist() == [[False, False]]
 
 
 def test_rule_based_pf_jets_on_pythia_ttbar_respond_close_to_one():
