@@ -180,3 +180,18 @@ def test_an_event_without_elements_gives_no_candidates(singles):
     assert not np.asarray(out.mask).any()
     with pytest.raises(ConfigError, match="PFConfig.k"):
         PFConfig(k=-1.0)
+
+
+def test_only_tracks_or_only_clusters_give_the_partial_result(singles):
+    el, _, full = singles
+    typ = np.asarray(el.features[..., C["type"]])
+    m = np.asarray(el.mask)
+    tracks = _pf(el._replace(mask=m & (typ == TRACK)), DET, SP)
+    assert set(np.asarray(tracks.pf_class)[np.asarray(tracks.mask)]) <= {CH_HADRON, ELEC, MU}
+    np.testing.assert_array_equal(np.asarray(tracks.mask), m & (typ == TRACK))
+    clusters = _pf(el._replace(mask=m & (typ != TRACK)), DET, SP)
+    cls = np.asarray(clusters.pf_class)[np.asarray(clusters.mask)]
+    assert len(cls) > 0 and set(cls) <= {GAMMA, NEU_HADRON}
+    # without its track, the pion's deposit is a neutral hadron of about the pion's energy
+    e0 = float(np.sum(np.asarray(clusters.energy[0])[_near(clusters, 0, 0.1, 0.5)]))
+    assert abs(e0 - 20.0) < 3 * _hadron_sigma(20.0)
