@@ -114,13 +114,15 @@ class CaloCells(NamedTuple):
     hcal_contrib: jax.Array
 
 
-def _gamma2_cdf(x: jax.Array, scale: jax.Array) -> jax.Array:
+def gamma2_cdf(x: jax.Array, scale: jax.Array) -> jax.Array:
     """CDF of a Gamma(2, scale) depth profile at ``x`` (0 for x ≤ 0)."""
     y = jnp.maximum(x, 0.0) / scale
     return 1.0 - (1.0 + y) * jnp.exp(-y)
 
 
-def _relative_sigma(calo: CaloParams, e_safe, abs_eta, edge_width, with_noise: bool, **kw):
+def relative_sigma(calo: CaloParams, e_safe, abs_eta, edge_width, with_noise: bool, **kw):
+    """Relative energy resolution σ(E)/E of ``calo`` at energy ``e_safe`` (GeV, > 0) and ``abs_eta`` (the
+    stochastic, constant and, with ``with_noise``, noise terms; η edges smoothed over ``edge_width``)."""
     res = calo.resolution
     if not with_noise:
         res = CaloResolution(res.eta_edges, res.stochastic, jnp.zeros_like(res.noise), res.constant)
@@ -189,14 +191,14 @@ def showers(
     hfront = front_point(p.pt, p.eta, p.phi, p.charge, p.vz, radius=layout.hcal_radius, z_front=z_hfront, **geo)
 
     # --- energies ------------------------------------------------------------------------------
-    sig_ecal = _relative_sigma(det_params.ecal, e_safe, abs_eta, ew, particle_noise_term, **kw)
-    sig_hcal = _relative_sigma(det_params.hcal, e_safe, abs_eta, ew, particle_noise_term, **kw)
+    sig_ecal = relative_sigma(det_params.ecal, e_safe, abs_eta, ew, particle_noise_term, **kw)
+    sig_hcal = relative_sigma(det_params.hcal, e_safe, abs_eta, ew, particle_noise_term, **kw)
     e_em = energy * jnp.maximum(1.0 + sig_ecal * eps_e, 0.0)
 
     t0 = -jnp.log(u_depth)  # first interaction depth, λ_I
     d_e, d_h = sp_.ecal_depth, sp_.hcal_depth
-    f_ecal = _gamma2_cdf(d_e - t0, sp_.had_length)
-    f_hcal = _gamma2_cdf(d_e + d_h - t0, sp_.had_length) - f_ecal
+    f_ecal = gamma2_cdf(d_e - t0, sp_.had_length)
+    f_hcal = gamma2_cdf(d_e + d_h - t0, sp_.had_length) - f_ecal
     f_em = 1.0 - (jnp.maximum(e_safe, sp_.em_fraction_e0) / sp_.em_fraction_e0) ** (sp_.em_fraction_k - 1.0)
     resp_ecal = f_em + (1.0 - f_em) * sp_.h_over_e_ecal
     resp_hcal = f_em + (1.0 - f_em) * sp_.h_over_e_hcal

@@ -50,7 +50,7 @@ import numpy as np
 
 from hepjax.detector.params import DetectorParams
 from hepjax.detector.shower_params import ShowerParams
-from hepjax.detector.showers import _gamma2_cdf, _relative_sigma
+from hepjax.detector.showers import gamma2_cdf, relative_sigma
 from hepjax.errors import ConfigError, DataError, is_concrete
 from hepjax.kinematics import delta_r
 from hepjax.pflow.elements import (
@@ -118,8 +118,8 @@ def hadron_response(energy, sp: ShowerParams) -> jax.Array:
     u = (jnp.arange(_N_DEPTH, dtype=e.dtype) + 0.5) / _N_DEPTH
     t0 = -jnp.log(u)
     d_e, d_h = sp.ecal_depth, sp.hcal_depth
-    f_ecal = _gamma2_cdf(d_e - t0, sp.had_length)
-    f_hcal = _gamma2_cdf(d_e + d_h - t0, sp.had_length) - f_ecal
+    f_ecal = gamma2_cdf(d_e - t0, sp.had_length)
+    f_hcal = gamma2_cdf(d_e + d_h - t0, sp.had_length) - f_ecal
     f_em = 1.0 - (jnp.maximum(e, sp.em_fraction_e0) / sp.em_fraction_e0) ** (sp.em_fraction_k - 1.0)
     resp = f_ecal * (f_em + (1.0 - f_em) * sp.h_over_e_ecal) + f_hcal * (f_em + (1.0 - f_em) * sp.h_over_e_hcal)
     mip = sp.mip_ecal * jnp.minimum(t0 / d_e, 1.0) + sp.mip_hcal * jnp.clip((t0 - d_e) / d_h, 0.0, 1.0)
@@ -154,8 +154,8 @@ def _event(x, mask, det: DetectorParams, sp: ShowerParams, cfg: PFConfig) -> Can
     abs_eta = jnp.abs(eta)
     kw = dict(hard=True, temperature=1.0)
     ew = det.edge_width
-    sig_h = _relative_sigma(det.hcal, p_safe, abs_eta, ew, False, **kw)
-    sig_e = _relative_sigma(det.ecal, p_safe, abs_eta, ew, False, **kw)
+    sig_h = relative_sigma(det.hcal, p_safe, abs_eta, ew, False, **kw)
+    sig_e = relative_sigma(det.ecal, p_safe, abs_eta, ew, False, **kw)
 
     # --- links: [tracks, clusters] ------------------------------------------------------------
     arr_e = is_t & ((col["eta_ecal"] != 0) | (col["phi_ecal"] != 0))
