@@ -23,3 +23,18 @@ DESIGN_RESONANCE_TINY = (
     "design.grid_points=[3,3,2,3]",
     "design.fresh_keys=1",
 )
+
+#: Design study (c) at test size: 150 events per process, a 4+4-wide tagger trained 20 steps, 6 design steps.
+DESIGN_CHAIN_TINY = (
+    "signal.n_events=150",
+    "background.n_events=150",
+    "jets.max_constituents=16",
+    "tagger.width=4",
+    "tagger.latent=4",
+    "tagger.steps=20",
+    "tagger.batch_size=32",
+    "design.steps=6",
+    "design.fd_jets=8",
+    "design.threshold_grid=3",
+    "design.fresh_keys=1",
+)

@@ -13,7 +13,7 @@ from hepjax.tagging.features import (
     constituent_features,
     jet_inputs,
 )
-from hepjax.tagging.samples import jet_constituents
+from hepjax.tagging.samples import jet_constituents, select_jets
 
 __all__ = [
     "ETA_PHI",
@@ -27,6 +27,7 @@ __all__ = [
     "init_pfn",
     "jet_constituents",
     "jet_inputs",
+    "select_jets",
     "knn_graph",
     "make_tagger",
 ]

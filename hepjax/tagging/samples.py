@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hepjax.data import Particles, cluster_jets, generate, match_jets_to_partons
+from hepjax.data import Jets, Particles, cluster_jets, generate, match_jets_to_partons
 
 
 def jet_constituents(
@@ -40,7 +40,25 @@ def jet_constituents(
     jets = cluster_jets(
         sample.particles, R=radius, ptmin=0.8 * pt_min, max_jets=max_jets, max_constituents=max_constituents
     )
+    return select_jets(
+        jets, sample.partons, pt_min=pt_min, pt_max=pt_max, eta_max=eta_max, want_pdg=want_pdg, match_radius=radius
+    )
+
+
+def select_jets(
+    jets: Jets,
+    partons: Particles,
+    *,
+    pt_min: float,
+    pt_max: float,
+    eta_max: float,
+    want_pdg: int | None = None,
+    match_radius: float = 0.8,
+) -> Particles:
+    """Constituents ``[n_selected, max_constituents]`` of the clustered ``jets`` with ``pt_min < pT < pt_max``
+    GeV and ``|η| < eta_max``; with ``want_pdg`` only those matched within ``match_radius`` to a parton of
+    that ``|PDG id|``. ``jets`` must carry constituents (``max_constituents > 0``)."""
     ok = jets.mask & (jets.pt > pt_min) & (jets.pt < pt_max) & (np.abs(jets.eta) < eta_max)
     if want_pdg is not None:
-        ok &= np.abs(match_jets_to_partons(jets, sample.partons, dr=radius)) == want_pdg
+        ok &= np.abs(match_jets_to_partons(jets, partons, dr=match_radius)) == want_pdg
     return Particles(*(np.asarray(x)[ok] for x in jets.constituents))
