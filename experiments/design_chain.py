@@ -28,15 +28,7 @@ import optax
 
 from hepjax.config import RunConfig, param, section
 from hepjax.data import JetConfig, SampleConfig, cluster_from_config, generate_from_config
-from hepjax.design import optimize
-from hepjax.design.chain import (
-    JetSample,
-    central_differences,
-    chain_objective,
-    fd_max_rel_err,
-    make_tagger,
-    train_tagger,
-)
+from hepjax.design import chain, optimize
 from hepjax.design.plots import optimisation_paths, window_histograms
 from hepjax.detector import cms_like
 from hepjax.errors import DataError
@@ -98,62 +90,42 @@ class Config:
 
 
 def _jets(s: SampleConfig, c: Config, want_pdg):
-    ev = generate_from_config(s)
-    sel = c.selection
-    return select_jets(
-        cluster_from_config(ev.particles, c.jets),
-        ev.partons,
-        pt_min=sel.pt_min,
-        pt_max=sel.pt_max,
-        eta_max=sel.eta_max,
-        want_pdg=want_pdg,
-        match_radius=c.jets.R,
+    ev, sel = generate_from_config(s), c.selection
+    jets = cluster_from_config(ev.particles, c.jets)
+    kw = dict(pt_min=sel.pt_min, pt_max=sel.pt_max, eta_max=sel.eta_max, match_radius=c.jets.R)
+    return select_jets(jets, ev.partons, want_pdg=want_pdg, **kw)
+
+
+def _cast(tree, dtype):
+    return jax.tree.map(
+        lambda x: jnp.asarray(x, dtype) if jnp.issubdtype(jnp.asarray(x).dtype, jnp.floating) else x, tree
     )
-
-
-def _f64(tree):
-    return jax.tree.map(lambda x: jnp.asarray(x, jnp.float64) if jnp.issubdtype(x.dtype, jnp.floating) else x, tree)
 
 
 def run(cfg: RunConfig, workdir: Path) -> dict:
     c: Config = cfg.sections
     a, t, d = c.analysis, c.tagger, c.design
-    workdir = Path(workdir)
-    sig, bkg = _jets(c.signal, c, 24), _jets(c.background, c, None)
-    parts_s, parts_b = split(sig, c.selection.fractions, cfg.seed), split(bkg, c.selection.fractions, cfg.seed)
-    parts_s.append(jax.tree.map(lambda x: x[len(parts_s[0].pt) + len(parts_s[1].pt) :], sig))  # held out
-    parts_b.append(jax.tree.map(lambda x: x[len(parts_b[0].pt) + len(parts_b[1].pt) :], bkg))
-    if min(len(p.pt) for p in parts_s + parts_b) < 2:
-        raise DataError(f"too few jets per split: {[len(p.pt) for p in parts_s + parts_b]}; raise n_events")
+    fr = (*c.selection.fractions, 1.0 - sum(c.selection.fractions))  # tagger training, optimisation, held out
+    splits = {k: split(_jets(s, c, w), fr, cfg.seed) for k, s, w in (("s", c.signal, 24), ("b", c.background, None))}
+    n_jets = {k: [len(p.pt) for p in v] for k, v in splits.items()}
+    if min(n_jets["s"] + n_jets["b"]) < 2:
+        raise DataError(f"too few jets per split (signal, background): {n_jets}; raise n_events")
     k_tag, k_retrain, k_opt, k_fd, k_eval = jax.random.split(jax.random.key(cfg.seed), 5)
-    model, det = make_tagger(t.width, t.latent), cms_like()
-    tkw = dict(steps=t.steps, batch_size=t.batch_size, learning_rate=t.learning_rate)
+    model, det = chain.make_tagger(t.width, t.latent), cms_like()
+    train = dict(steps=t.steps, batch_size=t.batch_size, learning_rate=t.learning_rate)
     t0 = time.perf_counter()
-    tagger0 = train_tagger(model, parts_s[0], parts_b[0], det, k_tag, **tkw)
+    tagger0 = chain.train_tagger(model, splits["s"][0], splits["b"][0], det, k_tag, **train)
     t_train = time.perf_counter() - t0
-    okw = dict(
-        edges=np.linspace(*a.mass_range, a.n_bins + 1),
-        bandwidth=a.bandwidth,
-        slope=a.slope,
-        bkg_norm=a.bkg_norm,
-        jes=a.jes,
-        cost_target=a.cost_target,
-        cost_weight=a.cost_weight,
-    )
+    okw = dict(edges=np.linspace(*a.mass_range, a.n_bins + 1), bandwidth=a.bandwidth, slope=a.slope)
+    okw.update(bkg_norm=a.bkg_norm, jes=a.jes, cost_target=a.cost_target, cost_weight=a.cost_weight)
 
-    def objective_on(i, tagger, n=None):  # the chain on split i (0 train, 1 optimisation, 2 held out)
-        s, b = (jax.tree.map(lambda x: x[:n], p[i]) for p in (parts_s, parts_b))
-        return chain_objective(
-            JetSample(s, a.signal_yield / len(s.pt)),
-            JetSample(b, a.background_yield / len(b.pt)),
-            model,
-            _f64(tagger),
-            _f64(det),
-            **okw,
-        )
+    def objective_on(i, n=None):  # the chain on split i (1 optimisation, 2 held out), float64, tagger0 fixed
+        s, b = (jax.tree.map(lambda x: x[:n], splits[k][i]) for k in "sb")
+        sig, bkg = chain.JetSample(s, a.signal_yield / len(s.pt)), chain.JetSample(b, a.background_yield / len(b.pt))
+        return chain.chain_objective(sig, bkg, model, _cast(tagger0, jnp.float64), _cast(det, jnp.float64), **okw)
 
     with jax.enable_x64(True):
-        obj = objective_on(1, tagger0)
+        obj = objective_on(1)
         init = obj.init(d.init_threshold)
         t0 = time.perf_counter()
         res = optimize(
@@ -169,84 +141,66 @@ def run(cfg: RunConfig, workdir: Path) -> dict:
         t_opt = time.perf_counter() - t0
         opt = res.params if d.fresh_noise else res.path_params[int(np.argmax(res.path_objective))]
         soft = jax.jit(obj.parts)
-        at_start, at_opt = (_floats(soft(p, k_eval)) for p in (init, opt))
-
-        small = objective_on(1, tagger0, d.fd_jets)  # the gradient check: fixed noise, float64
-        grad = jax.grad(small)(opt, k_fd)
+        at_start, at_opt = ({**_scales(obj, p), **_floats(soft(p, k_eval))} for p in (init, opt))
+        small = objective_on(1, d.fd_jets)  # the gradient check: fixed noise, float64, a small sample
         f_small = jax.jit(small)
-        fd_err = fd_max_rel_err(grad, central_differences(lambda p: f_small(p, k_fd), opt))
+        fd = chain.central_differences(lambda p: f_small(p, k_fd), opt)
+        fd_err = chain.fd_max_rel_err(jax.jit(jax.grad(small))(opt, k_fd), fd)
         det_opt = jax.tree.map(np.asarray, obj.detector(opt))
+        init, opt = jax.tree.map(np.asarray, init), jax.tree.map(np.asarray, opt)
 
-    t0 = time.perf_counter()  # float32 training, as at the start
+    t0 = time.perf_counter()  # fresh taggers (same key, data, steps) at the start and at the optimum, float32
+    dets = {"start": det, "optimum": _cast(det_opt, jnp.float32)}
     retrained = {
-        n: train_tagger(model, parts_s[0], parts_b[0], dd, k_retrain, **tkw)
-        for n, dd in (("start", det), ("optimum", _f32(det_opt)))
+        n: chain.train_tagger(model, splits["s"][0], splits["b"][0], v, k_retrain, **train) for n, v in dets.items()
     }
     t_retrain = time.perf_counter() - t0
     with jax.enable_x64(True):
-        obj = objective_on(1, tagger0)
-        init, opt = _f64(init), _f64(opt)
-        grid = np.linspace(0.05, 0.95, d.threshold_grid)
-        test = objective_on(2, tagger0)
+        obj, test = objective_on(1), objective_on(2)
         hard_opt = jax.jit(lambda p, k, tp: obj.parts(p, k, hard=True, tagger_params=tp)["z0"])
         hard_test = jax.jit(lambda p, k, tp: test.parts(p, k, hard=True, tagger_params=tp))
+        grid, keys = np.linspace(0.05, 0.95, d.threshold_grid), jax.random.split(k_eval, d.fresh_keys)
         confirm, masses = {}, {}
         for name, p in (("start", init), ("optimum", opt)):
-            tp = _f64(retrained[name])
-            scan = [float(hard_opt({**p, "threshold": jnp.float64(x)}, k_eval, tp)) for x in grid]
-            best = {**p, "threshold": jnp.float64(grid[int(np.argmax(scan))])}
-            vals = [_floats(hard_test(best, k, tp)) for k in jax.random.split(k_eval, d.fresh_keys)]
-            z = np.array([v["z0"] for v in vals])
-            confirm[name] = {
-                "threshold": float(best["threshold"]),
-                "z0_mean": float(z.mean()),
-                "z0_std": float(z.std()),
-                "cost": vals[0]["cost"],
-                "threshold_scan_z0": scan,
-            }
-            fixed = np.array([float(hard_test(p, k, _f64(tagger0))["z0"]) for k in jax.random.split(k_eval, 2)])
-            confirm[name]["z0_fixed_tagger_own_cut"] = float(fixed.mean())
-            m, w, is_sig = (np.asarray(x) for x in test.masses(best, k_eval, hard=True, tagger_params=tp))
-            masses[f"{name} (retrained, cut {float(best['threshold']):.2f})"] = (
-                (m[is_sig], w[is_sig]),
-                (m[~is_sig], w[~is_sig]),
-                tuple(a.mass_range),
-            )
+            p, tp = _cast(p, jnp.float64), _cast(retrained[name], jnp.float64)
+            cut, scan = chain.scan_threshold(hard_opt, p, tp, grid, keys[:2])
+            best = {**p, "threshold": jnp.float64(cut)}
+            confirm[name] = {"threshold": cut, **chain.mean_over_keys(hard_test, best, tp, keys), "scan_z0": scan}
+            fixed = chain.mean_over_keys(hard_test, p, _cast(tagger0, jnp.float64), keys)  # as optimised
+            confirm[name]["fixed_tagger_z0_mean"] = fixed["z0_mean"]
+            m, w, is_sig = (np.asarray(x) for x in test.masses(best, k_eval, tagger_params=tp))
+            label = f"{name}: retrained tagger, score > {cut:.2f}"
+            masses[label] = ((m[is_sig], w[is_sig]), (m[~is_sig], w[~is_sig]), tuple(a.mass_range))
+        paths = {n: np.array([float(obj.scales(p)[n]) for p in res.path_params]) for n in obj.names}
+        paths["threshold"] = np.array([float(p["threshold"]) for p in res.path_params])
+    optimisation_paths(Path(workdir) / "paths.png", res.path_objective, paths)
+    window_histograms(Path(workdir) / "mass.png", masses, xlabel="jet mass [GeV]", bins=32)
+    z_start, z_opt = confirm["start"]["z0_mean"], confirm["optimum"]["z0_mean"]
+    return {
+        "n_jets": {"signal": n_jets["s"], "background": n_jets["b"]},
+        "start": at_start,
+        "optimum": {**at_opt, "threshold": float(opt["threshold"])},
+        "confirmation": confirm,
+        "chain_z0_start": z_start,
+        "chain_z0_opt": z_opt,
+        "chain_z0_gain": z_opt / z_start - 1.0,
+        "chain_fd_max_rel_err": fd_err,
+        "cost_start": at_start["cost"],
+        "cost_opt": at_opt["cost"],
+        "n_evals": res.n_evals,
+        "time_s": {"train_tagger": t_train, "optimize": t_opt, "retrain": t_retrain},
+        "compilations": {
+            "optimize": res.compilations,
+            "evaluation": soft._cache_size(),
+            "hard_scan": hard_opt._cache_size(),
+            "hard_test": hard_test._cache_size(),
+        },
+    }
 
-        scales = {n: np.array([float(obj.scales(p)[n]) for p in res.path_params]) for n in obj.names}
-        thr = np.array([float(p["threshold"]) for p in res.path_params])
-        optimisation_paths(workdir / "paths.png", res.path_objective, {**scales, "threshold": thr})
-        window_histograms(workdir / "mass.png", masses, xlabel=r"jet mass [GeV]", bins=32)
-        z_start, z_opt = confirm["start"]["z0_mean"], confirm["optimum"]["z0_mean"]
-        return {
-            "n_jets": {"signal": [len(p.pt) for p in parts_s], "background": [len(p.pt) for p in parts_b]},
-            "start": {**{f"scale_{n}": float(v) for n, v in obj.scales(init).items()}, **at_start},
-            "optimum": {
-                **{f"scale_{n}": float(v) for n, v in obj.scales(opt).items()},
-                **at_opt,
-                "threshold": float(opt["threshold"]),
-            },
-            "confirmation": confirm,
-            "chain_z0_start": z_start,
-            "chain_z0_opt": z_opt,
-            "chain_z0_gain": z_opt / z_start - 1.0,
-            "chain_fd_max_rel_err": fd_err,
-            "cost_start": at_start["cost"],
-            "cost_opt": at_opt["cost"],
-            "n_evals": res.n_evals,
-            "time_s": {"train_tagger": t_train, "optimize": t_opt, "retrain": t_retrain},
-            "compilations": {
-                "optimize": res.compilations,
-                "evaluation": soft._cache_size(),
-                "hard_scan": hard_opt._cache_size(),
-                "hard_test": hard_test._cache_size(),
-            },
-        }
+
+def _scales(obj, params) -> dict:
+    return {f"scale_{n}": float(v) for n, v in obj.scales(params).items()}
 
 
 def _floats(parts: dict) -> dict:
     return {k: float(v) for k, v in parts.items() if np.ndim(v) == 0}
-
-
-def _f32(tree):
-    return jax.tree.map(lambda x: jnp.asarray(x, jnp.float32), tree)

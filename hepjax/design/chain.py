@@ -344,6 +344,31 @@ def chain_objective(
     return objective
 
 
+def scan_threshold(hard_z0: Callable, params: dict, tagger_params, thresholds, keys) -> tuple[float, list]:
+    """The score cut of ``thresholds`` with the largest mean ``hard_z0(params, key, tagger_params)`` over ``keys``.
+
+    Returns ``(best threshold, [mean Z0 per threshold])``: the analysis choice made for a given detector and
+    tagger, e.g. on the optimisation jets before evaluating on held-out ones.
+    """
+    dtype = jnp.asarray(params["threshold"]).dtype
+    scan = [
+        float(np.mean([float(hard_z0({**params, "threshold": jnp.asarray(x, dtype)}, k, tagger_params)) for k in keys]))
+        for x in thresholds
+    ]
+    return float(thresholds[int(np.argmax(scan))]), scan
+
+
+def mean_over_keys(parts_fn: Callable, params: dict, tagger_params, keys) -> dict:
+    """Mean and standard deviation over ``keys`` of every scalar of ``parts_fn(params, key, tagger_params)``."""
+    vals = [parts_fn(params, k, tagger_params) for k in keys]
+    out = {}
+    for name in vals[0]:
+        if np.ndim(vals[0][name]) == 0:
+            x = np.array([float(v[name]) for v in vals])
+            out[f"{name}_mean"], out[f"{name}_std"] = float(x.mean()), float(x.std())
+    return out
+
+
 def central_differences(f: Callable, params: dict, *, rel_step: float = 1e-4) -> dict:
     """Central finite differences of scalar ``f(params)`` per parameter entry (same pytree as ``params``).
 
@@ -384,7 +409,9 @@ __all__ = [
     "chain_objective",
     "fd_max_rel_err",
     "make_tagger",
+    "mean_over_keys",
     "scale_detector",
+    "scan_threshold",
     "tagger_inputs",
     "train_tagger",
 ]
