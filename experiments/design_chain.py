@@ -1,18 +1,14 @@
 """Design study (c): the one differentiable chain, detector and analysis optimised together at equal cost.
 
-Boosted W → qq̄' jets against QCD jets (Pythia 8, anti-kT R = 0.8): detector → ``smear`` → the Deep Sets W
-tagger → soft score cut → jet-mass histograms → HistFactory likelihood (background normsys, JES histosys)
-→ expected Z0 − cost (:func:`hepjax.design.chain.chain_objective`). Starting from ``cms_like()``, Adam moves
-the share of a fixed budget spent on each detector subsystem (the cost stays that of ``cms_like()``) and
-the score cut. The tagger is trained once at ``cms_like()`` and held fixed in the loop.
-
-Confirmation: a fresh tagger is trained at the start and at the optimum detector (same data, steps and
-key); for each, the hard score cut is chosen on the optimisation jets and Z0 is evaluated with hard
-detector cuts on held-out jets and fresh detector noise. ``chain_z0_gain`` compares the two. The gradient
-of the objective is checked against central finite differences (float64, fixed noise, a small sample).
-
-Writes ``paths.png`` (objective, subsystem scales and cut per step) and ``mass.png`` (selected jet mass at
-the start and at the optimum, retrained taggers, held-out jets). Run: ``hepjax run configs/design_chain.yaml``.
+W → qq̄' jets against QCD jets (Pythia 8, anti-kT R = 0.8): detector → ``smear`` → Deep Sets W tagger → soft
+score cut → jet-mass histograms → HistFactory likelihood (background normsys, JES histosys) → expected Z0 − cost
+(:func:`hepjax.design.chain.chain_objective`). From ``cms_like()``, Adam moves the share of a fixed budget spent
+on each detector subsystem (the cost stays ``cms_like()``'s) and the score cut; the tagger, trained once at
+``cms_like()``, is fixed in the loop. Confirmation: fresh taggers trained at the start and at the optimum, the
+hard cut chosen for each on the optimisation jets, Z0 with hard cuts on held-out jets and fresh detector noise
+(``chain_z0_gain``); the gradient against central finite differences (float64, fixed noise, a small sample).
+Writes ``paths.png`` (objective, subsystem scales and cut per step) and ``mass.png`` (selected jet mass at the
+start and the optimum, retrained taggers, held-out jets). Run: ``hepjax run configs/design_chain.yaml``.
 """
 
 from __future__ import annotations
