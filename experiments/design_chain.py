@@ -47,7 +47,7 @@ class AnalysisConfig:
     mass_range: tuple[float, float] = param((50.0, 130.0), doc="jet-mass histogram range, GeV")
     n_bins: int = param(8, ge=1)
     bandwidth: float = param(4.0, gt=0.0, doc="KDE bandwidth, GeV")
-    slope: float = param(20.0, gt=0.0, doc="soft score-cut sharpness")
+    slope: float = param(50.0, gt=0.0, doc="soft score-cut sharpness")
     bkg_norm: float = param(0.1, gt=0.0, lt=1.0, doc="background normalisation uncertainty (normsys)")
     jes: float = param(0.03, gt=0.0, lt=1.0, doc="jet energy scale uncertainty (histosys)")
     cost_target: float = param(1.0, gt=0.0, doc="cost held fixed (1: cms_like())")
@@ -65,7 +65,7 @@ class TaggerConfig:
 
 @dataclasses.dataclass(frozen=True)
 class DesignConfig:
-    init_threshold: float = param(0.5, gt=0.0, lt=1.0, doc="score cut at the start")
+    init_threshold: float = param(0.8, gt=0.0, lt=1.0, doc="score cut at the start")
     steps: int = param(150, ge=1)
     learning_rate: float = param(0.05, gt=0.0, doc="Adam, on the unconstrained parameters")
     fresh_noise: bool = param(True, doc="new detector noise every step")
