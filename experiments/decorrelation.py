@@ -40,6 +40,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from hepjax.config import CrossFieldError, RunConfig, param, section
+from hepjax.data import JetConfig, SampleConfig, check_jet_threshold
 from hepjax.decorrelation.penalties import PENALTIES
 from hepjax.decorrelation.plots import NAMES, pareto_plot, sculpting_plots
 from hepjax.decorrelation.study import (
@@ -61,26 +62,17 @@ METHODS = tuple(PENALTIES)  # none, disco, mode0, mode1, adversarial
 
 @dataclasses.dataclass(frozen=True)
 class DataConfig:
-    signal_events: tuple[int, ...] = param((2500, 1500), doc="boosted_w events of each signal sample")
-    signal_seeds: tuple[int, ...] = param((101, 0), doc="Pythia seed of each signal sample")
-    background_events: int = param(8500, ge=10, doc="qcd_dijet events")
-    background_seed: int = param(0, ge=0)
     qcd_pthat_min: float = param(300.0, ge=0.0, doc="GeV, Pythia pT-hat window of the QCD sample")
     qcd_pthat_max: float = param(600.0, gt=0.0, doc="GeV")
-    jet_radius: float = param(0.8, gt=0.0, le=1.5)
     jet_pt_min: float = param(300.0, ge=0.0, doc="GeV")
     jet_pt_max: float = param(600.0, gt=0.0, doc="GeV")
     jet_eta_max: float = param(2.0, gt=0.0)
-    max_constituents: int = param(48, ge=4)
     mass_min: float = param(30.0, ge=0.0, doc="GeV; jets outside [mass_min, mass_max] are dropped")
     mass_max: float = param(250.0, gt=0.0, doc="GeV")
     mass_bins: int = param(20, ge=2, doc="bins of the JSD mass histograms over [mass_min, mass_max]")
     test_fraction: float = param(0.4, gt=0.0, lt=1.0)
-    workers: int = param(2, ge=1, doc="Pythia processes (only if a sample is not cached)")
 
     def validate(self):
-        if len(self.signal_events) != len(self.signal_seeds) or not self.signal_seeds:
-            raise CrossFieldError(("signal_events", "signal_seeds"), "must be non-empty lists of one length")
         for lo, hi in (("jet_pt_min", "jet_pt_max"), ("qcd_pthat_min", "qcd_pthat_max"), ("mass_min", "mass_max")):
             if not getattr(self, lo) < getattr(self, hi):
                 raise CrossFieldError((lo, hi), f"the window must satisfy {lo} < {hi}")
@@ -127,14 +119,23 @@ class ScanConfig:
 
 @dataclasses.dataclass(frozen=True)
 class Config:
+    signal: tuple[SampleConfig, ...] = param(
+        (SampleConfig("boosted_w", 2500, 101, workers=2), SampleConfig("boosted_w", 1500, 0, workers=2)),
+        doc="boosted W samples, concatenated (jets matched to a W)",
+    )
+    background: SampleConfig = section(SampleConfig, process="qcd_dijet", n_events=8500, seed=0, workers=2)
+    jets: JetConfig = section(JetConfig, R=0.8, ptmin=240.0, max_jets=2, max_constituents=48)
     data: DataConfig = section(DataConfig)
     model: ModelConfig = section(ModelConfig)
     scan: ScanConfig = section(ScanConfig)
     train: TrainConfig = section(TrainConfig)
 
     def validate(self):
-        if self.model.kind == "edgeconv" and not self.model.k < self.data.max_constituents:
-            raise CrossFieldError(("model.k", "data.max_constituents"), "EdgeConv needs k < max_constituents")
+        if not self.signal:
+            raise CrossFieldError(("signal",), "give at least one signal sample")
+        check_jet_threshold(self.jets, self.data.jet_pt_min)
+        if self.model.kind == "edgeconv" and not self.model.k < self.jets.max_constituents:
+            raise CrossFieldError(("model.k", "jets.max_constituents"), "EdgeConv needs k < max_constituents")
 
 
 # --------------------------------------------------------------------------------------------
@@ -144,7 +145,7 @@ def run(cfg: RunConfig, workdir: Path) -> dict:
     c = cfg.sections
     t0 = time.perf_counter()
     key = jax.random.PRNGKey(cfg.seed)
-    train, test, mass_scale = split_and_weight(build_dataset(c.data, cfg.seed), c.data.test_fraction, cfg.seed)
+    train, test, mass_scale = split_and_weight(build_dataset(c, cfg.seed), c.data.test_fraction, cfg.seed)
     edges = np.linspace(c.data.mass_min, c.data.mass_max, c.data.mass_bins + 1)
     t_data = time.perf_counter() - t0
 

@@ -21,10 +21,11 @@ import numpy as np
 import optax
 
 from hepjax.config import CrossFieldError, param, section
-from hepjax.data import Particles, qcd_settings
+from hepjax.data import JetConfig, Particles, SampleConfig, check_jet_threshold, qcd_settings
 from hepjax.design import sensitivities
 from hepjax.design.plots import sensitivity_plot
 from hepjax.detector import cms_like, smear
+from hepjax.errors import DataError
 from hepjax.evaluation import bootstrap_interval, rejection_at_efficiency, roc_auc, roc_curve
 from hepjax.tagging import DeepSets, constituent_features, jet_constituents, jet_inputs
 from hepjax.tagging.plots import tagger_plots
@@ -33,14 +34,10 @@ from hepjax.train import ArrayDataset, TrainConfig, fit, split
 
 @dataclasses.dataclass(frozen=True)
 class DataConfig:
-    n_events: int = param(1500, ge=20, doc="Pythia events per process")
-    jet_radius: float = param(0.8, gt=0.0, le=1.5)
     jet_pt_min: float = param(300.0, ge=0.0, doc="GeV")
     jet_pt_max: float = param(600.0, gt=0.0, doc="GeV")
     jet_eta_max: float = param(2.0, gt=0.0)
-    max_constituents: int = param(48, ge=4)
     test_fraction: float = param(0.3, gt=0.0, lt=1.0)
-    workers: int = param(2, ge=1, doc="Pythia processes")
 
     def validate(self):
         if not self.jet_pt_min < self.jet_pt_max:
@@ -57,37 +54,36 @@ class ModelConfig:
 
 @dataclasses.dataclass(frozen=True)
 class Config:
+    signal: SampleConfig = section(SampleConfig, process="boosted_w", n_events=1500, seed=0, workers=2)
+    background: SampleConfig = section(SampleConfig, process="qcd_dijet", n_events=1500, seed=1, workers=2)
+    jets: JetConfig = section(JetConfig, R=0.8, ptmin=240.0, max_jets=2, max_constituents=48)
     data: DataConfig = section(DataConfig)
     model: ModelConfig = section(ModelConfig)
     train: TrainConfig = section(TrainConfig)
+
+    def validate(self):
+        check_jet_threshold(self.jets, self.data.jet_pt_min)
 
 
 # --------------------------------------------------------------------------------------------
 # Data: particle-level jets and their constituents
 # --------------------------------------------------------------------------------------------
-def _jets(process: str, settings: tuple[str, ...], want: int | None, c: DataConfig, seed: int) -> Particles:
-    """Constituents ``[n_jets, max_constituents]`` of jets in the pT/η window (W-matched if ``want``)."""
-    return jet_constituents(
-        process,
-        c.n_events,
-        seed,
-        settings=settings,
-        want_pdg=want,
-        radius=c.jet_radius,
-        pt_min=c.jet_pt_min,
-        pt_max=c.jet_pt_max,
-        eta_max=c.jet_eta_max,
-        max_constituents=c.max_constituents,
-        workers=c.workers,
+def _dataset(c: Config) -> dict:
+    """W-matched signal jets and QCD jets in the pT/η window, ``n`` of each (the smaller count).
+
+    The QCD sample's pT-hat window follows the jet selection (``qcd_settings(0.8 jet_pt_min, jet_pt_max)``,
+    before ``background.settings``), so the selected jets are not cut by the generator.
+    """
+    d = c.data
+    window = {"pt_min": d.jet_pt_min, "pt_max": d.jet_pt_max, "eta_max": d.jet_eta_max}
+    bkg_sample = dataclasses.replace(
+        c.background, settings=qcd_settings(0.8 * d.jet_pt_min, d.jet_pt_max) + tuple(c.background.settings)
     )
-
-
-def _dataset(c: DataConfig, seed: int) -> dict:
-    sig = _jets("boosted_w", (), 24, c, seed)
-    bkg = _jets("qcd_dijet", qcd_settings(0.8 * c.jet_pt_min, c.jet_pt_max), None, c, seed + 1)
+    sig = jet_constituents(c.signal, c.jets, want_pdg=24, **window)
+    bkg = jet_constituents(bkg_sample, c.jets, **window)
     n = min(len(sig.pt), len(bkg.pt))
     if n < 20:
-        raise ValueError(f"only {n} jets per class pass the selection; raise data.n_events")
+        raise DataError(f"only {n} jets per class pass the selection; raise signal.n_events and background.n_events")
     cons = jax.tree.map(lambda a, b: np.concatenate([a[:n], b[:n]]), sig, bkg)
     return {"cons": cons, "label": np.concatenate([np.ones(n), np.zeros(n)]).astype(np.float32)}
 
@@ -124,7 +120,7 @@ def run(cfg, workdir: Path) -> dict:
     c = cfg.sections
     key = jax.random.PRNGKey(cfg.seed)
     k_init, k_train, k_eval = jax.random.split(key, 3)
-    data = _dataset(c.data, cfg.seed)
+    data = _dataset(c)
     train, test = split(data, (1 - c.data.test_fraction, c.data.test_fraction), cfg.seed)
     det = cms_like()
     model = make_model(c.model)

@@ -23,12 +23,12 @@ import numpy as np
 import optax
 
 from hepjax.config import RunConfig, param, section
-from hepjax.data import JetConfig, SampleConfig, cluster_from_config, generate_from_config
+from hepjax.data import JetConfig, SampleConfig
 from hepjax.design import chain, optimize
 from hepjax.design.plots import optimisation_paths, window_histograms
 from hepjax.detector import cms_like
 from hepjax.errors import DataError
-from hepjax.tagging import select_jets
+from hepjax.tagging import jet_constituents
 from hepjax.train import split
 
 
@@ -86,10 +86,8 @@ class Config:
 
 
 def _jets(s: SampleConfig, c: Config, want_pdg):
-    ev, sel = generate_from_config(s), c.selection
-    jets = cluster_from_config(ev.particles, c.jets)
-    kw = dict(pt_min=sel.pt_min, pt_max=sel.pt_max, eta_max=sel.eta_max, match_radius=c.jets.R)
-    return select_jets(jets, ev.partons, want_pdg=want_pdg, **kw)
+    sel = c.selection
+    return jet_constituents(s, c.jets, want_pdg=want_pdg, pt_min=sel.pt_min, pt_max=sel.pt_max, eta_max=sel.eta_max)
 
 
 def _cast(tree, dtype):

@@ -48,7 +48,7 @@ class ModelConfig:
 class TrainingConfig:
     inferno_steps: int = param(5000, ge=1)
     bce_steps: int = param(2000, ge=1)
-    batch: int = param(500, ge=10, doc="fresh events per class per step")
+    batch: int = param(2000, ge=10, doc="fresh events per class per step")
     learning_rate: float = param(1e-3, gt=0.0, doc="Adam, INFERNO")
     bce_learning_rate: float = param(1e-3, gt=0.0, doc="Adam, BCE")
     cosine: bool = param(True, doc="cosine-decay both learning rates to 0 over the steps")

@@ -25,21 +25,21 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from hepjax.config import param, section
+from hepjax.config import CrossFieldError, param, section
+from hepjax.data import JetConfig, SampleConfig, check_jet_threshold
 from hepjax.evaluation import roc_curve
 from hepjax.hls.layer_config import ExportConfig, LayerQat
 from hepjax.train import TrainConfig
 from hepjax.trigger.jet_tagging import CLASSES, accuracy, make_jets, qat_model_types, train_tagger
 
+_PTHAT = ("PhaseSpace:pTHatMin = 300.0", "PhaseSpace:pTHatMax = 600.0")  # q and g jets around the fat-jet pT
+
 
 @dataclasses.dataclass(frozen=True)
 class DataConfig:
-    n_events: int = param(8500, ge=20, doc="events per process (qcd_dijet, boosted_w, boosted_z, boosted_top)")
     jet_pt_min: float = param(250.0, ge=0.0, doc="GeV, fat-jet threshold")
     jet_eta_max: float = param(2.0, gt=0.0)
-    max_constituents: int = param(64, ge=8)
     test_fraction: float = param(0.4, gt=0.0, lt=1.0, doc="held-out jets (accuracy and export agreement)")
-    workers: int = param(2, ge=1, doc="Pythia processes")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,11 +64,21 @@ class QatConfig:
 
 @dataclasses.dataclass(frozen=True)
 class Config:
+    qcd: SampleConfig = section(SampleConfig, process="qcd_dijet", n_events=8500, seed=0, settings=_PTHAT, workers=2)
+    w: SampleConfig = section(SampleConfig, process="boosted_w", n_events=8500, seed=101, workers=2)
+    z: SampleConfig = section(SampleConfig, process="boosted_z", n_events=8500, seed=202, workers=2)
+    top: SampleConfig = section(SampleConfig, process="boosted_top", n_events=8500, seed=303, workers=2)
+    jets: JetConfig = section(JetConfig, R=0.8, ptmin=250.0, max_jets=2, max_constituents=64)
     data: DataConfig = section(DataConfig)
     model: ModelConfig = section(ModelConfig)
     qat: QatConfig = section(QatConfig)
     train: TrainConfig = section(TrainConfig)
     export: ExportConfig = section(ExportConfig)
+
+    def validate(self):
+        check_jet_threshold(self.jets, self.data.jet_pt_min)
+        if self.jets.max_constituents == 0:
+            raise CrossFieldError(("jets.max_constituents",), "the jet features need constituents: set it > 0")
 
 
 def run(cfg, workdir: Path) -> dict:
@@ -79,7 +89,8 @@ def run(cfg, workdir: Path) -> dict:
     workdir = Path(workdir)
     features = (*c.model.hidden, len(CLASSES))
     types = qat_model_types(c.qat, len(features), source=cfg.source)  # config errors before any Pythia
-    x, y = make_jets(c.data, cfg.seed)
+    d = c.data
+    x, y = make_jets(c.qcd, (c.w, c.z, c.top), c.jets, pt_min=d.jet_pt_min, eta_max=d.jet_eta_max, seed=cfg.seed)
     n_test = int(round(c.data.test_fraction * len(x)))
     x_tr, y_tr, x_te, y_te = x[n_test:], y[n_test:], x[:n_test], y[:n_test]
     mean, std = x_tr.mean(0), x_tr.std(0) + 1e-6

@@ -2,7 +2,7 @@
 
 Events: Pythia 8 -> CMS-like smearing (:func:`hepjax.detector.smear`, exact cuts) -> 57-number
 L1 summaries (:mod:`hepjax.trigger.l1_inputs`). Background: an SM mix of ``w_lnu``, ``qcd_dijet``,
-``z_ll`` and ``ttbar`` (event counts from ``data.background``); signals: ``scalar_4l``,
+``z_ll`` and ``ttbar`` (the ``background`` samples); signals (the ``signals`` samples): ``scalar_4l``,
 ``leptoquark``, ``charged_higgs``, ``h_tautau``. The network sees log(1 + pT) and eta, phi,
 standardised on the training background (read-out preprocessing, before the firmware).
 
@@ -31,22 +31,27 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from hepjax.anomaly import BACKGROUNDS, SIGNALS, anomaly_score, build_model, make_events, networks, trigger_mlp
+from hepjax.anomaly import (
+    BACKGROUNDS,
+    SIGNALS,
+    anomaly_score,
+    build_model,
+    make_events,
+    networks,
+    sample_name,
+    trigger_mlp,
+)
 from hepjax.anomaly.metrics import summarise_scores
 from hepjax.anomaly.plots import roc_plot
-from hepjax.config import param, section
+from hepjax.config import CrossFieldError, param, section
+from hepjax.data import SampleConfig
 from hepjax.hls.layer_config import ExportConfig, LayerQat
 from hepjax.train import ArrayDataset, TrainConfig, fit
 
 
 @dataclasses.dataclass(frozen=True)
 class DataConfig:
-    background: tuple[int, int, int, int] = param(
-        (6000, 4000, 1500, 500), doc="events of w_lnu, qcd_dijet, z_ll, ttbar"
-    )
-    n_signal: int = param(1000, ge=10, doc="events per signal process")
     train_fraction: float = param(0.5, gt=0.0, lt=1.0, doc="of the background; the rest is the test sample")
-    workers: int = param(2, ge=1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,11 +79,27 @@ class QatConfig:
 
 @dataclasses.dataclass(frozen=True)
 class Config:
+    background: tuple[SampleConfig, ...] = param(
+        tuple(
+            SampleConfig(p, n, 1000 + i, workers=2)
+            for i, (p, n) in enumerate(zip(BACKGROUNDS, (6000, 4000, 1500, 500)))
+        ),
+        doc="Standard-Model samples, mixed: the training and test background",
+    )
+    signals: tuple[SampleConfig, ...] = param(
+        tuple(SampleConfig(p, 1000, 1004 + i, workers=2) for i, p in enumerate(SIGNALS)),
+        doc="BSM samples, each scored against the test background (metrics named by process or file stem)",
+    )
     data: DataConfig = section(DataConfig)
     model: ModelConfig = section(ModelConfig)
     qat: QatConfig = section(QatConfig)
     train: TrainConfig = section(TrainConfig)
     export: ExportConfig = section(ExportConfig)
+
+    def validate(self):
+        for key in ("background", "signals"):
+            if not getattr(self, key):
+                raise CrossFieldError((key,), "give at least one sample")
 
 
 def run(cfg, workdir: Path) -> dict:
@@ -95,15 +116,16 @@ def run(cfg, workdir: Path) -> dict:
         source=cfg.source,
         max_weight_bits=8,
     )
-    ev = {k: preprocess(v) for k, v in make_events(c.data, cfg.seed).items()}
+    ev = {k: preprocess(v) for k, v in make_events((*c.background, *c.signals), cfg.seed).items()}
+    signals = [sample_name(s) for s in c.signals]
     rng = np.random.default_rng(cfg.seed)
-    bg = np.concatenate([ev[p] for p in BACKGROUNDS])
+    bg = np.concatenate([ev[sample_name(s)] for s in c.background])
     bg = bg[rng.permutation(len(bg))]
     n_tr = int(round(c.data.train_fraction * len(bg)))
     mean, std = bg[:n_tr].mean(0), bg[:n_tr].std(0) + 1e-3
     norm = lambda a: ((a - mean) / std).astype(np.float32)
     x_tr, x_te = norm(bg[:n_tr]), norm(bg[n_tr:])
-    sig = {s: norm(ev[s]) for s in SIGNALS}
+    sig = {s: norm(ev[s]) for s in signals}
     (workdir / "standardisation.json").write_text(json.dumps({"mean": mean.tolist(), "std": std.tolist()}))
 
     d = x_tr.shape[1]
@@ -149,7 +171,7 @@ def run(cfg, workdir: Path) -> dict:
         scores[kind] = {"background": score(x_te), **{s: score(v) for s, v in sig.items()}}
 
     for kind, sc in scores.items():
-        metrics.update(summarise_scores(sc, SIGNALS, kind))
+        metrics.update(summarise_scores(sc, signals, kind))
     if c.export.enabled:
         for kind, (fw_model, v) in firmware.items():
             rep = export_model(
@@ -170,6 +192,6 @@ def run(cfg, workdir: Path) -> dict:
         first = m.kinds[0]
         metrics["l1_anomaly_bit_mismatches"] = int(sum(metrics[f"{k}_bit_mismatches"] for k in m.kinds))
         metrics["l1_anomaly_export_inputs"] = metrics[f"{first}_export_inputs"]
-    metrics["l1_anomaly_tpr_at_fpr"] = float(np.mean([metrics[f"{m.kinds[0]}_tpr_{s}"] for s in SIGNALS]))
-    roc_plot(scores, SIGNALS, workdir / "roc.png")
+    metrics["l1_anomaly_tpr_at_fpr"] = float(np.mean([metrics[f"{m.kinds[0]}_tpr_{s}"] for s in signals]))
+    roc_plot(scores, signals, workdir / "roc.png")
     return metrics

@@ -1,7 +1,7 @@
 """Data/MC morphing of jet substructure with one switched flow.
 
-Two Pythia 8 QCD dijet samples play "simulation" (``sim_settings``, default: Monash tune) and
-"data" (``data_settings``, default: final-state shower alpha_s lowered to 0.115). The leading
+Two Pythia 8 QCD dijet samples play "simulation" (``sim_sample``, default: Monash tune) and
+"data" (``data_sample``, default: final-state shower alpha_s lowered to 0.115; or a ``file``). The leading
 anti-kT R=0.4 jet's observables (log pT, m/pT, multiplicity, girth, pT_D) of both train one
 conditional flow with a data/simulation switch. Held-out simulated jets are corrected through
 the switch, and compared with held-out data before and after: per-observable chi2/ndf and a
@@ -19,8 +19,8 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from hepjax.config import RunConfig, param, section
-from hepjax.data import cluster_jets, generate
+from hepjax.config import CrossFieldError, RunConfig, param, section
+from hepjax.data import JetConfig, SampleConfig, check_jet_threshold, cluster_from_config, generate_from_config
 from hepjax.evaluation import classifier_two_sample_auc
 from hepjax.flows import FlowConfig, mean_log_prob, standardize
 from hepjax.morphing import (
@@ -40,14 +40,7 @@ from hepjax.train import TrainConfig
 
 @dataclasses.dataclass(frozen=True)
 class DataConfig:
-    process: str = param("qcd_dijet", doc="hepjax.data process")
-    n_events: int = param(4000, ge=10, doc="events per sample")
-    common_settings: tuple[str, ...] = param(("PartonLevel:MPI = off",), doc="Pythia settings of both samples")
-    sim_settings: tuple[str, ...] = param(("Tune:pp = 14",), doc="the 'simulation' sample")
-    data_settings: tuple[str, ...] = param(("Tune:pp = 14", "TimeShower:alphaSvalue = 0.115"), doc="the 'data' sample")
-    workers: int = param(1, ge=1)
-    cache_dir: str | None = param(None)
-    jet_pt_min: float = param(50.0, ge=0.0, doc="GeV")
+    jet_pt_min: float = param(50.0, ge=0.0, doc="GeV, leading-jet threshold")
     test_fraction: float = param(0.5, gt=0.0, lt=1.0)
     bins: int = param(30, ge=4, doc="histogram bins for chi2/ndf")
 
@@ -57,26 +50,33 @@ class EvalConfig:
     leave_one_out: bool = param(True, doc="retrain the classifier after correction without each observable")
 
 
+_MONASH = ("PartonLevel:MPI = off", "Tune:pp = 14")
+
+
 @dataclasses.dataclass(frozen=True)
 class Config:
+    sim_sample: SampleConfig = section(SampleConfig, process="qcd_dijet", n_events=4000, seed=0, settings=_MONASH)
+    data_sample: SampleConfig = section(
+        SampleConfig, process="qcd_dijet", n_events=4000, seed=1, settings=(*_MONASH, "TimeShower:alphaSvalue = 0.115")
+    )
+    jets: JetConfig = section(JetConfig, R=0.4, ptmin=50.0, max_jets=1, max_constituents=128)
     data: DataConfig = section(DataConfig)
     flow: FlowConfig = section(FlowConfig)
     train: TrainConfig = section(TrainConfig)
     classifier: TrainConfig = section(TrainConfig)
     eval: EvalConfig = section(EvalConfig)
 
+    def validate(self):
+        check_jet_threshold(self.jets, self.data.jet_pt_min)
+        if self.jets.max_constituents == 0:
+            raise CrossFieldError(("jets.max_constituents",), "the observables need constituents: set it > 0")
 
-def _observables(s: DataConfig, settings: tuple[str, ...], seed: int) -> np.ndarray:
-    sample = generate(
-        s.process,
-        s.n_events,
-        seed,
-        settings=tuple(s.common_settings) + tuple(settings),
-        workers=s.workers,
-        cache_dir=s.cache_dir,
-    )
-    jets = cluster_jets(sample.particles, R=0.4, ptmin=s.jet_pt_min, max_jets=1, max_constituents=128)
-    return leading_jet_observables(jets, seed=seed)
+
+def _observables(sample: SampleConfig, c: Config) -> np.ndarray:
+    """Observables of each event's leading jet above ``data.jet_pt_min`` (multiplicity dequantised with the sample's seed)."""
+    jets = cluster_from_config(generate_from_config(sample).particles, c.jets)
+    jets = jets._replace(mask=np.asarray(jets.mask) & (np.asarray(jets.pt) > c.data.jet_pt_min))
+    return leading_jet_observables(jets, seed=sample.seed)
 
 
 def _bins(a: np.ndarray, b: np.ndarray, n: int, integer: bool) -> np.ndarray:
@@ -90,8 +90,7 @@ def run(cfg: RunConfig, workdir: Path) -> dict:
     c: Config = cfg.sections
     s = c.data
     workdir = Path(workdir)
-    x_sim = _observables(s, s.sim_settings, cfg.seed)
-    x_data = _observables(s, s.data_settings, cfg.seed + 1)
+    x_sim, x_data = _observables(c.sim_sample, c), _observables(c.data_sample, c)
     rng = np.random.default_rng(cfg.seed)
     x_sim, x_data = x_sim[rng.permutation(len(x_sim))], x_data[rng.permutation(len(x_data))]
     ns, nd = int(len(x_sim) * (1 - s.test_fraction)), int(len(x_data) * (1 - s.test_fraction))

@@ -1,7 +1,7 @@
 """GNN tracking: ttbar + pileup -> tracker hits -> hit graphs -> interaction network -> tracks.
 
-Pythia ttbar events with Poisson(mu = 20) minimum-bias pileup and noise hits go through the barrel
-tracker (:mod:`hepjax.detector.tracker`). Segment cuts are derived from the training events' truth
+Pythia ttbar events (``sample``) with Poisson(mu = 20) collisions of the minimum-bias ``pileup`` sample
+(a pool reused across events) and noise hits go through the barrel tracker (:mod:`hepjax.detector.tracker`). Segment cuts are derived from the training events' truth
 for particles above ``graph.pt_min``; the interaction-network edge classifier
 (:mod:`hepjax.tracking.model`) trains through :func:`hepjax.train.fit` on stacks of padded graphs;
 held-out events are scored, tracks are built and the TrackML-style metrics computed.
@@ -29,6 +29,7 @@ import jax
 import numpy as np
 
 from hepjax.config import param, section
+from hepjax.data import SampleConfig
 from hepjax.detector.tracker import TrackerGeometry
 from hepjax.nn.padding import GraphBatches, make_buckets
 from hepjax.tracking import (
@@ -55,8 +56,6 @@ from hepjax.train import TrainConfig, fit
 
 @dataclasses.dataclass(frozen=True)
 class DataConfig:
-    process: str = param("ttbar", doc="hard-scatter process (hepjax.data.PROCESSES)")
-    n_events: int = param(100, ge=2, doc="hard-scatter events (train + test)")
     test_fraction: float = param(0.2, gt=0.0, lt=1.0, doc="held-out test events (the last ones)")
     val_fraction: float = param(
         0.0,
@@ -65,15 +64,15 @@ class DataConfig:
         doc="validation events, before the test events and not trained on: "
         "they choose the working point (eval.threshold_scan)",
     )
-    mu: float = param(20.0, ge=0.0, doc="mean pileup collisions")
-    pileup_pool: int = param(400, ge=1, doc="minimum-bias events generated and reused as pileup")
+    mu: float = param(20.0, ge=0.0, doc="mean pileup collisions (drawn from the pileup sample)")
     min_pt: float = param(0.1, ge=0.0, doc="charged particles below this pT (GeV) are not propagated")
     noise: bool = param(True, doc="noise hits on")
-    workers: int = param(2, ge=1, doc="Pythia processes")
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
+    sample: SampleConfig = section(SampleConfig, process="ttbar", n_events=100, seed=0, workers=2)
+    pileup: SampleConfig = section(SampleConfig, process="minbias", n_events=400, seed=1, workers=2)
     data: DataConfig = section(DataConfig)
     tracker: TrackerGeometry = section(TrackerGeometry)
     graph: GraphConfig = section(GraphConfig)
@@ -86,15 +85,12 @@ def run(cfg, workdir: Path) -> dict:
     c: Config = cfg.sections
     workdir = Path(workdir)
     events = load_or_simulate(
-        c.data.process,
-        c.data.n_events,
-        cfg.seed,
+        c.sample,
         c.tracker,
+        pileup=c.pileup,
         mu=c.data.mu,
-        pileup_pool=c.data.pileup_pool,
         min_pt=c.data.min_pt,
         noise=c.data.noise,
-        workers=c.data.workers,
         progress=c.train.progress,
     )
     n_test = max(1, round(c.data.test_fraction * len(events)))
@@ -103,7 +99,7 @@ def run(cfg, workdir: Path) -> dict:
         raise ValueError("eval.threshold_scan needs validation events: set data.val_fraction > 0")
     if len(events) - n_test - n_val < 1:
         raise ValueError(
-            f"data.n_events = {len(events)} leaves no training events after {n_test} test and {n_val} validation events"
+            f"sample.n_events = {len(events)} leaves no training events after {n_test} test and {n_val} validation events"
         )
     train_ev, val_ev, test_ev = events[: -n_test - n_val], events[-n_test - n_val : -n_test], events[-n_test:]
     cuts = cuts_from(train_ev, c.tracker, c.graph)

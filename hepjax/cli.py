@@ -160,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run an experiment from a YAML config",
         description="Run an experiment. CONFIG is a YAML path or a config name, searched as given, then in "
         "./configs/, then among the configs shipped with hepjax (`hepjax list`); overrides look like "
-        "train.steps=100 data.n_events=500.",
+        "train.steps=100 signal.n_events=500.",
     )
     r.add_argument("config")
     r.add_argument("overrides", nargs="*", metavar="key.sub=value")

@@ -84,7 +84,8 @@ def test_print_config_resolves_overrides_without_running(user_dir):
     assert out.returncode == 0, out.stderr
     cfg = yaml.safe_load(out.stdout)
     assert cfg["experiment"] == "demo" and cfg["train"]["steps"] == 7 and cfg["output_dir"] == "nowhere"
-    assert cfg["data"]["n_events"] == yaml.safe_load((ROOT / "configs" / "demo.yaml").read_text())["data"]["n_events"]
+    shipped = yaml.safe_load((ROOT / "configs" / "demo.yaml").read_text())
+    assert cfg["signal"]["n_events"] == shipped["signal"]["n_events"] and cfg["signal"]["file"] is None
     assert not (user_dir / "work" / "nowhere").exists()
     _one_line_error(_cli(user_dir, "run", "demo", "--print-config", "train.stepz=3"), "train.stepz: unknown key")
 

@@ -34,6 +34,22 @@ def test_build_defaults_and_values():
     assert to_dict(cfg) == {"lr": 1.0, "sizes": [4, 5], "name": None, "inner": {"width": 8, "act": "relu"}}
 
 
+@dataclasses.dataclass(frozen=True)
+class TwoInners:
+    a: Inner = section(Inner, width=4)
+    b: Inner = section(Inner, act="tanh")
+
+
+def test_section_defaults_fill_the_keys_a_file_leaves_out():
+    assert TwoInners() == TwoInners(Inner(width=4), Inner(act="tanh"))
+    assert build(TwoInners, {}) == TwoInners()
+    # a partial section keeps the section's own defaults, not the class defaults
+    cfg = build(TwoInners, {"a": {"act": "tanh"}, "b": {"width": 9}})
+    assert cfg == TwoInners(Inner(width=4, act="tanh"), Inner(width=9, act="tanh"))
+    with pytest.raises(ConfigError, match="f.yaml: a.width = 0 must be >= 1"):
+        build(TwoInners, {"a": {"width": 0}}, source="f.yaml")
+
+
 @pytest.mark.parametrize(
     "data, message",
     [

@@ -28,8 +28,19 @@ import numpy as np
 from hepjax.bench.harness import experiment_metrics
 
 _QUICK = {
-    "jet_tagging_l1": ["data.n_events=40", "train.steps=30", "train.batch_size=32"],
-    "l1_anomaly": ["data.background=[40,30,20,10]", "data.n_signal=20", "train.steps=30", "train.batch_size=16"],
+    "jet_tagging_l1": [
+        *(f"{s}.n_events=40" for s in ("qcd", "w", "z", "top")),
+        "train.steps=30",
+        "train.batch_size=32",
+    ],
+    "l1_anomaly": [
+        "background=[{process: w_lnu, n_events: 40, seed: 1000}, {process: qcd_dijet, n_events: 30, seed: 1001},"
+        " {process: z_ll, n_events: 20, seed: 1002}, {process: ttbar, n_events: 10, seed: 1003}]",
+        "signals=[{process: scalar_4l, n_events: 20, seed: 1004}, {process: leptoquark, n_events: 20, seed: 1005},"
+        " {process: charged_higgs, n_events: 20, seed: 1006}, {process: h_tautau, n_events: 20, seed: 1007}]",
+        "train.steps=30",
+        "train.batch_size=16",
+    ],
 }
 
 

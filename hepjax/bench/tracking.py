@@ -27,6 +27,7 @@ import numpy as np
 import optax
 
 from hepjax.bench.harness import run_in_subprocess, time_call
+from hepjax.data import SampleConfig
 from hepjax.detector.tracker import TrackerGeometry
 from hepjax.nn.padding import GraphBatches, choose_bucket, make_buckets, pad_graph, stack
 from hepjax.runtime import HostRuntime
@@ -197,9 +198,8 @@ def run(*, quick: bool) -> dict:
     geo, gcfg, ecfg = TrackerGeometry(), GraphConfig(train_labels="target"), EvalConfig()  # as configs/tracking.yaml
     mcfg = ModelConfig(hidden=32, iterations=4, mlp_layers=2, pos_weight=1.0)
     lr = LEARNING_RATE
-    events = load_or_simulate(
-        "ttbar", sz["n_events"], 0, geo, mu=20.0, pileup_pool=sz["pool"], workers=2, progress=False
-    )
+    hard, pool = SampleConfig("ttbar", sz["n_events"], 0, workers=2), SampleConfig("minbias", sz["pool"], 1, workers=2)
+    events = load_or_simulate(hard, geo, pileup=pool, mu=20.0, progress=False)
     n_test = max(2, sz["n_events"] // 5)
     train_ev, test_ev = events[:-n_test], events[-n_test:]
     cuts = cuts_from(train_ev, geo, gcfg)

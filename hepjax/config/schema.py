@@ -16,6 +16,7 @@ dotted key and the file it came from::
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import types
 import typing
@@ -56,9 +57,17 @@ def param(
     return dataclasses.field(default=default, metadata=meta)
 
 
-def section(cls: type) -> Any:
-    """A nested dataclass field whose default is ``cls()``."""
-    return dataclasses.field(default_factory=cls)
+def section(cls: type, **defaults: Any) -> Any:
+    """A nested dataclass field whose default is ``cls(**defaults)``.
+
+    ``defaults`` are this section's own defaults (e.g. ``section(SampleConfig, process="ttbar")``):
+    keys a config file leaves out of the section take them, not the class defaults.
+    """
+    if not defaults:
+        return dataclasses.field(default_factory=cls)
+    return dataclasses.field(
+        default_factory=functools.partial(cls, **defaults), metadata={"section_defaults": defaults}
+    )
 
 
 def _where(source: str | None, key: str) -> str:
@@ -69,8 +78,11 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
 
 
-def _coerce(tp: Any, value: Any, key: str, source: str | None) -> Any:
-    """Check ``value`` against the annotation ``tp``; return it in canonical form."""
+def _coerce(tp: Any, value: Any, key: str, source: str | None, defaults: dict | None = None) -> Any:
+    """Check ``value`` against the annotation ``tp``; return it in canonical form.
+
+    ``defaults``: a nested section's own defaults (:func:`section`), filled in for keys ``value`` lacks.
+    """
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     where = _where(source, key)
@@ -80,7 +92,7 @@ def _coerce(tp: Any, value: Any, key: str, source: str | None) -> Any:
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             raise ConfigError(f"{where} must be a mapping (section {tp.__name__}), got {value!r}")
-        return build(tp, value, source=source, prefix=key)
+        return build(tp, {**(defaults or {}), **value}, source=source, prefix=key)
     if origin in (Union, types.UnionType):
         if value is None and type(None) in args:
             return None
@@ -178,7 +190,7 @@ def build(cls: type, data: dict | None, *, source: str | None = None, prefix: st
     for name, f in fields.items():
         key = f"{prefix}.{name}" if prefix else name
         if name in data:
-            value = _coerce(hints[name], data[name], key, source)
+            value = _coerce(hints[name], data[name], key, source, f.metadata.get("section_defaults"))
         elif f.default is not dataclasses.MISSING:
             value = f.default
         elif f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
@@ -194,8 +206,22 @@ def build(cls: type, data: dict | None, *, source: str | None = None, prefix: st
             validate()
         except CrossFieldError as err:
             keys = " and ".join(f"{prefix}.{k}" if prefix else k for k in err.keys)
-            values = ", ".join(f"{k} = {getattr(obj, k)!r}" for k in err.keys if hasattr(obj, k))
-            raise ConfigError(f"{_where(source, keys)}: {err.message} (got {values})") from None
+            values = ", ".join(f"{k} = {_dotted(obj, k)!r}" for k in err.keys if _dotted(obj, k) is not _NONE)
+            raise ConfigError(
+                f"{_where(source, keys)}: {err.message}" + (f" (got {values})" if values else "")
+            ) from None
+    return obj
+
+
+_NONE = object()
+
+
+def _dotted(obj: Any, key: str) -> Any:
+    """``obj.a.b`` for ``key = "a.b"`` (a cross-field rule may name keys of nested sections); ``_NONE`` if absent."""
+    for part in key.split("."):
+        obj = getattr(obj, part, _NONE)
+        if obj is _NONE:
+            break
     return obj
 
 

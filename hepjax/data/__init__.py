@@ -23,7 +23,14 @@ with plain numpy or awkward: :mod:`hepjax.data.cache`.
 """
 
 from .cache import CacheError, default_cache_dir
-from .config import JetConfig, SampleConfig, cluster_from_config, generate_from_config
+from .config import (
+    JetConfig,
+    SampleConfig,
+    check_jet_threshold,
+    cluster_from_config,
+    generate_from_config,
+    require_partons,
+)
 from .generate import DEFAULT_CHUNK_SIZE, CacheWarning, generate, read_sample
 from .jets import ALGORITHMS, RESONANCES, Jets, cluster_jets, delta_r, match_jets_to_partons
 from .particles import DTYPES, FIELDS, Particles, empty, pad_events
@@ -47,6 +54,7 @@ __all__ = [
     "RESONANCES",
     "SampleConfig",
     "beam_spot_settings",
+    "check_jet_threshold",
     "cluster_from_config",
     "cluster_jets",
     "default_cache_dir",
@@ -58,5 +66,6 @@ __all__ = [
     "pad_events",
     "plot_sample",
     "qcd_settings",
+    "require_partons",
     "read_sample",
 ]

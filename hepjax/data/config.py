@@ -20,7 +20,7 @@ from typing import Literal
 
 import numpy as np
 
-from hepjax.config.schema import param
+from hepjax.config.schema import CrossFieldError, param
 
 from .generate import DEFAULT_CHUNK_SIZE, generate
 from .jets import ALGORITHMS, Jets, cluster_jets
@@ -58,6 +58,27 @@ class JetConfig:
     algorithm: Literal[ALGORITHMS] = param("antikt")
     max_jets: int = param(10, ge=1)
     max_constituents: int = param(0, ge=0, doc="0: no constituent arrays")
+
+
+def check_jet_threshold(jets: JetConfig, jet_pt_min: float, *, section: str = "data") -> None:
+    """A study's ``Config.validate`` rule: jets are clustered above ``jets.ptmin``, so the
+    selection's ``<section>.jet_pt_min`` must not lie below it (an error naming both keys)."""
+    if jets.ptmin > jet_pt_min:
+        raise CrossFieldError(
+            ("jets.ptmin", f"{section}.jet_pt_min"),
+            f"jets are clustered above jets.ptmin, so it must not exceed the selection's {section}.jet_pt_min",
+        )
+
+
+def require_partons(sample: EventSample, cfg: SampleConfig, why: str) -> None:
+    """A clear :class:`~hepjax.errors.DataError` when ``cfg.file`` gave no partons but ``why`` needs them."""
+    if cfg.file is not None and not np.asarray(sample.partons.mask).any():
+        from hepjax.errors import DataError
+
+        raise DataError(
+            f"{cfg.file}: holds no partons, and {why} needs them (HepMC3 and external ROOT files carry the final "
+            "state only; a parquet or hepjax ROOT file written by hepjax.io keeps the partons)"
+        )
 
 
 def generate_from_config(cfg: SampleConfig, *, progress: bool = True) -> EventSample:

@@ -10,6 +10,7 @@ limit.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import jax
@@ -25,27 +26,20 @@ from hepjax.train import ArrayDataset
 
 
 def build_dataset(c, seed: int) -> dict:
-    """Arrays with leading axis = jets, from the study's data section ``c``.
+    """Arrays with leading axis = jets, from the study's config ``c`` (``signal``: W samples,
+    ``background``: the QCD sample, its pT-hat window ``data.qcd_pthat_min/max`` set before
+    ``background.settings``; ``jets``; the ``data`` selection). ``seed`` keys the smearing.
 
     ``feats [N, M, 6]`` (:func:`hepjax.tagging.constituent_features`), ``points [N, M, 2]``
     (5 Δη, 5 Δφ: EdgeConv's first kNN coordinates), ``weights [N, M]`` (0/1: reconstructed),
     ``jet [N, 2]`` (pT, mass; GeV), ``label [N]`` (1: W), ``mass [N]`` (GeV, detector level).
     """
-    kw = {
-        "radius": c.jet_radius,
-        "pt_min": c.jet_pt_min,
-        "pt_max": c.jet_pt_max,
-        "eta_max": c.jet_eta_max,
-        "max_constituents": c.max_constituents,
-        "workers": c.workers,
-    }
-    sig = [jet_constituents("boosted_w", n, s, want_pdg=24, **kw) for n, s in zip(c.signal_events, c.signal_seeds)]
+    d = c.data
+    kw = {"pt_min": d.jet_pt_min, "pt_max": d.jet_pt_max, "eta_max": d.jet_eta_max}
+    sig = [jet_constituents(s, c.jets, want_pdg=24, **kw) for s in c.signal]
+    pthat = qcd_settings(d.qcd_pthat_min, d.qcd_pthat_max)
     bkg = jet_constituents(
-        "qcd_dijet",
-        c.background_events,
-        c.background_seed,
-        settings=qcd_settings(c.qcd_pthat_min, c.qcd_pthat_max),
-        **kw,
+        dataclasses.replace(c.background, settings=pthat + tuple(c.background.settings)), c.jets, **kw
     )
     cons = Particles(*(np.concatenate(parts) for parts in zip(*sig, bkg)))
     n_sig = sum(len(s.pt) for s in sig)
@@ -53,7 +47,7 @@ def build_dataset(c, seed: int) -> dict:
     reco = jax.jit(lambda k, p: smear(k, p, cms_like(), hard=True, with_cells=False))(jax.random.PRNGKey(seed), cons)
     feats, weights, jet = (np.asarray(a) for a in constituent_features(reco))
     mass = jet[:, 1]
-    keep = (mass >= c.mass_min) & (mass <= c.mass_max)
+    keep = (mass >= d.mass_min) & (mass <= d.mass_max)
     data = {
         "feats": feats[keep],
         "points": feats[keep][..., ETA_PHI],
@@ -64,7 +58,7 @@ def build_dataset(c, seed: int) -> dict:
     }
     n_s, n_b = int(data["label"].sum()), int((1 - data["label"]).sum())
     if min(n_s, n_b) < 20:
-        raise ValueError(f"only {n_s} signal and {n_b} background jets pass the selection; raise data.*_events")
+        raise ValueError(f"only {n_s} signal and {n_b} background jets pass the selection; raise the n_events")
     return data
 
 

@@ -34,7 +34,7 @@ import optax
 from hepjax.data.particles import Particles
 from hepjax.detector import DetectorParams, draw_noise, smear, smear_with_noise
 from hepjax.errors import ConfigError, DataError, is_concrete
-from hepjax.stats import build_model, expected_z0
+from hepjax.stats import build_model, expected_z0, with_templates
 from hepjax.tagging import DeepSets, constituent_features, jet_inputs
 
 from .costs import budget_cost, equal_cost_scales
@@ -150,7 +150,7 @@ def train_tagger(
 
 
 def _histosys_model(n_bins: int, bkg_norm: float):
-    """The HistFactory model's structure (templates replaced per evaluation): one channel, signal with
+    """The HistFactory model's structure (templates replaced per evaluation by :func:`hepjax.stats.with_templates`): one channel, signal with
     ``mu`` and the ``jes`` histosys, background with the ``bkg_norm`` normsys and the same ``jes``."""
     ones = [1.0] * n_bins
     hs = {"name": "jes", "type": "histosys", "data": {"hi_data": ones, "lo_data": ones}}
@@ -313,11 +313,7 @@ def chain_objective(
         noise = draw_noise(key, np.shape(cons.pt), jnp.result_type(float))
         h = histograms(detector(params), noise, params["threshold"], hard, tp)
         (s, b), (s_up, b_up), (s_dn, b_dn) = h[0], h[1], h[2]
-        m = hf._replace(
-            nominal=jnp.stack([s, b]),
-            hs_up=jnp.stack([s_up - s, b_up - b]),
-            hs_dn=jnp.stack([s - s_dn, b - b_dn]),
-        )
+        m = with_templates(hf, jnp.stack([s, b]), jnp.stack([s_up, b_up]), jnp.stack([s_dn, b_dn]))
         # a concrete (eager) call warns on a non-converged fit with its gradient norm; under jit the fits
         # cannot report, which the study covers by evaluating its start and optimum eagerly as well
         z0 = expected_z0(m, on_fail="warn" if is_concrete(h) else "ignore")

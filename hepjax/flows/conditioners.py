@@ -4,7 +4,8 @@
   (+ context ``[..., c]``) -> ``[..., n_out, n_params]`` for the transformed part. The last layer
   starts at zero, so every layer starts as the identity.
 - :class:`MADE` — a masked autoencoder (Germain et al. 2015, arXiv:1502.03509) whose output for
-  dimension ``i`` depends only on inputs ``< i`` (and on the whole context).
+  dimension ``i`` depends only on inputs ``< i`` and on the whole context (every ``i``, also the
+  first: see :class:`MADE`).
 """
 
 from __future__ import annotations
@@ -75,7 +76,16 @@ class MaskedDense(nn.Module):
 
 
 class MADE(nn.Module):
-    """Autoregressive ``(x [..., dim], context) -> params [..., dim, n_params]``."""
+    """Autoregressive ``(x [..., dim], context [..., c] | None) -> params [..., dim, n_params]``.
+
+    Output ``i`` depends on ``x[..., :i]`` only (the masks) and, with a context, on all of it.
+    The context enters twice: unmasked into the first hidden layer (``Dense_0``, so outputs of
+    degree ``> 1`` get context features mixed with ``x_<i``) and by a direct unmasked linear map
+    into the outputs (``ContextOut``, zero-initialised like the output layer). The direct map is
+    what reaches output 0: its mask connects it to no hidden unit, so without it the first
+    coordinate of every layer (all of a one-dimensional flow) would ignore the context.
+    Unconditional, neither exists and the parameters are ``MaskedDense_0..len(hidden)``.
+    """
 
     dim: int
     n_params: int
@@ -84,13 +94,19 @@ class MADE(nn.Module):
     @nn.compact
     def __call__(self, x: Array, context: Array | None = None) -> Array:
         masks = made_masks(self.dim, self.hidden)
+        c = None if context is None else jnp.broadcast_to(context, x.shape[:-1] + context.shape[-1:])
         h = x
         for i, width in enumerate(self.hidden):
             h = MaskedDense(width, masks[i])(h)
-            if i == 0 and context is not None:
-                c = jnp.broadcast_to(context, x.shape[:-1] + context.shape[-1:])
+            if i == 0 and c is not None:
                 h = h + nn.Dense(width, use_bias=False)(c)
             h = nn.relu(h)
         out_mask = np.repeat(masks[-1], self.n_params, axis=1)  # output column j -> dim j // n_params
         out = MaskedDense(self.dim * self.n_params, out_mask, zero_init=True)(h)
+        if c is not None:
+            # zero start keeps every layer the identity at init; named, so the other names are unchanged
+            direct = nn.Dense(
+                self.dim * self.n_params, use_bias=False, kernel_init=nn.initializers.zeros, name="ContextOut"
+            )
+            out = out + direct(c)
         return out.reshape(x.shape[:-1] + (self.dim, self.n_params))

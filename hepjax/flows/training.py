@@ -44,6 +44,7 @@ def fit_flow(
     params: Any = None,
     eval_every: int = 0,
     augment: Callable[[jax.Array, jax.Array], jax.Array] | None = None,
+    weights: np.ndarray | None = None,
 ) -> FitResult:
     """Minimise the mean negative log-likelihood of ``x [n, dim]`` given ``context [n, c]``.
 
@@ -54,12 +55,20 @@ def fit_flow(
     equally likely batch, e.g. by a symmetry of the data's distribution; the step's key drives
     it, so a resumed run sees the same batches. The context is passed unchanged, so ``augment``
     must leave ``p(context)`` and ``p(x | context)`` invariant.
+
+    ``weights [n]`` (optional, finite, >= 0; e.g. generator weights): the loss is then the weighted mean
+    NLL of each batch, ``sum w (-log p) / sum w``, so the flow learns the weighted density.
     """
     x = np.asarray(x, np.float32)
     _finite("x", x)
     _finite("context", context)
     _finite("x_val", x_val)
     arrays = {"x": x} if context is None else {"x": x, "c": np.asarray(context, np.float32)}
+    if weights is not None:
+        w = np.asarray(weights, np.float32)
+        if w.shape != (len(x),) or not np.all(np.isfinite(w)) or np.any(w < 0):
+            raise ValueError(f"weights must be [{len(x)}] finite and >= 0, got shape {w.shape}")
+        arrays["w"] = w
     data = ArrayDataset(arrays, cfg.batch_size, seed=int(jax.random.randint(key, (), 0, 2**30)))
     k_init, k_fit = jax.random.split(key)
     if params is None:
@@ -67,7 +76,11 @@ def fit_flow(
 
     def loss_fn(p, batch, key):
         xb = batch["x"] if augment is None else augment(key, batch["x"])
-        nll = -jnp.mean(flow.log_prob(p, xb, batch.get("c")))
+        lp = flow.log_prob(p, xb, batch.get("c"))
+        if "w" in batch:  # weighted mean: a batch's weights need not sum to its size
+            nll = -jnp.sum(batch["w"] * lp) / jnp.maximum(jnp.sum(batch["w"]), 1e-30)
+        else:
+            nll = -jnp.mean(lp)
         return nll, {"nll": nll}
 
     eval_fn = None

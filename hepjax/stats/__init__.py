@@ -14,6 +14,7 @@ from hepjax.stats.histfactory import (
     pad_data,
     pad_model,
     twice_nll,
+    with_templates,
 )
 from hepjax.stats.teststats import (
     asimov_sigma_mu,
@@ -52,5 +53,6 @@ __all__ = [
     "qmu_tilde",
     "tmu",
     "twice_nll",
+    "with_templates",
     "z_from_p",
 ]

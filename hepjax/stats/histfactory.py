@@ -503,6 +503,36 @@ def build_model(spec: dict, *, poi_name: str | None = None, lumi_sigma: float | 
     )
 
 
+def with_templates(model: HistFactoryModel, nominal, histosys_hi=None, histosys_lo=None) -> HistFactoryModel:
+    """``model`` with its sample templates replaced by (traceable) arrays, for objectives built on templates.
+
+    Build the model once with :func:`build_model` from a spec of the right layout (any positive placeholder
+    yields), then swap in templates computed inside ``jit``/``grad``: the likelihood is then differentiable in
+    the templates (e.g. soft histograms of a network's output).
+
+    Args:
+      nominal: ``(S, B)`` yields per sample row (``model.info.samples`` order, global bin axis).
+      histosys_hi, histosys_lo: ``(H, B)`` the up / down templates of each histosys instance (instances in
+        build order: channels by name, samples and modifiers in spec order); both or neither.
+    """
+    nominal = jnp.asarray(nominal)
+    if nominal.shape != model.nominal.shape:
+        raise DataError(f"with_templates: nominal has shape {nominal.shape}, the model's is {model.nominal.shape}")
+    new = model._replace(nominal=nominal)
+    if (histosys_hi is None) != (histosys_lo is None):
+        raise ConfigError("with_templates: give both histosys_hi and histosys_lo, or neither")
+    if histosys_hi is None:
+        return new
+    hi, lo = jnp.asarray(histosys_hi), jnp.asarray(histosys_lo)
+    for name, arr in (("histosys_hi", hi), ("histosys_lo", lo)):
+        if arr.shape != model.hs_up.shape:
+            raise DataError(
+                f"with_templates: {name} has shape {arr.shape}, the model's histosys is {model.hs_up.shape}"
+            )
+    nom_h = model.hs_onehot.astype(nominal.dtype) @ nominal  # (H, B): the nominal of each instance's sample
+    return new._replace(hs_up=hi - nom_h, hs_dn=nom_h - lo)
+
+
 def pad_model(model: HistFactoryModel, *, samples: int, bins: int, pars: int, normsys: int, histosys: int, aux: int):
     """Pad a model to fixed sizes so that models of different structure share compiled functions.
 

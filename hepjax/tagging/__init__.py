@@ -13,7 +13,7 @@ from hepjax.tagging.features import (
     constituent_features,
     jet_inputs,
 )
-from hepjax.tagging.samples import jet_constituents, select_jets
+from hepjax.tagging.samples import jet_constituents
 
 __all__ = [
     "ETA_PHI",
@@ -27,7 +27,6 @@ __all__ = [
     "init_pfn",
     "jet_constituents",
     "jet_inputs",
-    "select_jets",
     "knn_graph",
     "make_tagger",
 ]

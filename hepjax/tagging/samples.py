@@ -2,8 +2,10 @@
 
 Example::
 
-    sig = jet_constituents("boosted_w", 1500, 0, want_pdg=24)                     # W-matched jets
-    bkg = jet_constituents("qcd_dijet", 1500, 1, settings=qcd_settings(240., 600.))
+    from hepjax.data import JetConfig, SampleConfig, qcd_settings
+    fat = JetConfig(R=0.8, ptmin=240.0, max_jets=2, max_constituents=48)
+    sig = jet_constituents(SampleConfig("boosted_w", 1500, 0), fat, want_pdg=24)   # W-matched jets
+    bkg = jet_constituents(SampleConfig("qcd_dijet", 1500, 1, settings=qcd_settings(240., 600.)), fat)
     sig.pt.shape   # (n_jets, 48)
 """
 
@@ -11,54 +13,37 @@ from __future__ import annotations
 
 import numpy as np
 
-from hepjax.data import Jets, Particles, cluster_jets, generate, match_jets_to_partons
+from hepjax.data import (
+    JetConfig,
+    Particles,
+    SampleConfig,
+    cluster_from_config,
+    generate_from_config,
+    match_jets_to_partons,
+    require_partons,
+)
 
 
 def jet_constituents(
-    process: str,
-    n_events: int,
-    seed: int,
+    sample: SampleConfig,
+    jets: JetConfig,
     *,
-    settings: tuple[str, ...] = (),
     want_pdg: int | None = None,
-    radius: float = 0.8,
     pt_min: float = 300.0,
     pt_max: float = 600.0,
     eta_max: float = 2.0,
-    max_constituents: int = 48,
-    max_jets: int = 2,
-    workers: int = 1,
 ) -> Particles:
-    """Constituents ``[n_jets, max_constituents]`` (pT-ordered, padded) of the selected jets.
+    """Constituents ``[n_jets, jets.max_constituents]`` (pT-ordered, padded) of the selected jets.
 
-    Generates (or loads from the cache) ``n_events`` events of ``process``, clusters anti-kT
-    jets of radius ``radius`` (the ``max_jets`` leading ones with pT > 0.8 ``pt_min``) and keeps
-    those with ``pt_min < pT < pt_max`` GeV and ``|η| < eta_max``; with ``want_pdg`` only the
-    jets matched (within ``radius``) to a parton of that ``|PDG id|`` (24: a W boson).
+    Generates (or loads from the cache, or reads from ``sample.file``) the events of ``sample``,
+    clusters the ``jets.max_jets`` leading jets of ``jets`` (pT > ``jets.ptmin``) and keeps those
+    with ``pt_min < pT < pt_max`` GeV and ``|η| < eta_max``; with ``want_pdg`` only the jets matched
+    (within ``jets.R``) to a parton of that ``|PDG id|`` (24: a W boson; needs the sample's partons).
     """
-    sample = generate(process, n_events, seed, settings=settings, workers=workers)
-    jets = cluster_jets(
-        sample.particles, R=radius, ptmin=0.8 * pt_min, max_jets=max_jets, max_constituents=max_constituents
-    )
-    return select_jets(
-        jets, sample.partons, pt_min=pt_min, pt_max=pt_max, eta_max=eta_max, want_pdg=want_pdg, match_radius=radius
-    )
-
-
-def select_jets(
-    jets: Jets,
-    partons: Particles,
-    *,
-    pt_min: float,
-    pt_max: float,
-    eta_max: float,
-    want_pdg: int | None = None,
-    match_radius: float = 0.8,
-) -> Particles:
-    """Constituents ``[n_selected, max_constituents]`` of the clustered ``jets`` with ``pt_min < pT < pt_max``
-    GeV and ``|η| < eta_max``; with ``want_pdg`` only those matched within ``match_radius`` to a parton of
-    that ``|PDG id|``. ``jets`` must carry constituents (``max_constituents > 0``)."""
-    ok = jets.mask & (jets.pt > pt_min) & (jets.pt < pt_max) & (np.abs(jets.eta) < eta_max)
+    events = generate_from_config(sample)
+    found = cluster_from_config(events.particles, jets)
+    ok = found.mask & (found.pt > pt_min) & (found.pt < pt_max) & (np.abs(found.eta) < eta_max)
     if want_pdg is not None:
-        ok &= np.abs(match_jets_to_partons(jets, partons, dr=match_radius)) == want_pdg
-    return Particles(*(np.asarray(x)[ok] for x in jets.constituents))
+        require_partons(events, sample, f"matching jets to |PDG id| {want_pdg}")
+        ok &= np.abs(match_jets_to_partons(found, events.partons, dr=jets.R)) == want_pdg
+    return Particles(*(np.asarray(x)[ok] for x in found.constituents))

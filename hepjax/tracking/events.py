@@ -2,8 +2,8 @@
 
 An event is the overlaid particle record (hard scatter first, see
 :func:`hepjax.detector.tracker.overlay_pileup`) and its :class:`~hepjax.detector.tracker.Hits`.
-Pythia samples come from :func:`hepjax.data.generate` (cached there, generated in ``workers``
-processes); the hits of a whole sample are cached through :mod:`hepjax.data.cache` (one ``.npz`` with a
+The samples are :class:`hepjax.data.SampleConfig` sections (Pythia through :func:`hepjax.data.generate`,
+cached there, or a ``file``); the hits of a whole sample are cached through :mod:`hepjax.data.cache` (one ``.npz`` with a
 checksummed JSON sidecar, both written atomically) keyed by every input that changes them.
 """
 
@@ -18,6 +18,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from hepjax.data import cache as sample_cache
+from hepjax.data.config import SampleConfig
 from hepjax.data.particles import FIELDS, Particles
 from hepjax.detector.tracker import (
     Hits,
@@ -25,6 +26,7 @@ from hepjax.detector.tracker import (
     overlay_pileup,
     simulate_event_hits,
 )
+from hepjax.errors import ConfigError
 
 
 class TrackingEvent(NamedTuple):
@@ -62,46 +64,50 @@ def simulate_events(
 
 
 def load_or_simulate(
-    process: str,
-    n_events: int,
-    seed: int,
+    hard: SampleConfig,
     geometry: TrackerGeometry,
     *,
+    pileup: SampleConfig | None = None,
     mu: float,
-    pileup_pool: int = 400,
+    seed: int | None = None,
     min_pt: float = 0.1,
     noise: bool = True,
-    workers: int = 1,
-    cache_dir: str | Path | None = None,
     progress: bool = True,
 ) -> list[TrackingEvent]:
-    """Events of ``process`` with ``Poisson(mu)`` min-bias pileup, from the cache when present.
+    """Events of the ``hard`` sample with ``Poisson(mu)`` pileup from ``pileup``, from the cache when present.
 
     Args:
-      process: a :data:`hepjax.data.PROCESSES` name (e.g. ``"ttbar"``).
-      n_events: hard-scatter events.
-      seed: seeds Pythia (hard: ``seed``, pileup pool: ``seed + 1``) and the overlay/hits.
+      hard: the hard-scatter sample (Pythia, cached by :func:`hepjax.data.generate`, or its ``file``).
       geometry: the tracker.
-      mu: mean pileup; ``pileup_pool`` min-bias events are generated and reused across events.
-      workers: Pythia processes.
-      cache_dir: default ``$HEPJAX_CACHE_DIR`` or ``~/.cache/hepjax``.
-    """
-    from hepjax.data import default_cache_dir, generate
+      pileup: the minimum-bias pool (e.g. ``SampleConfig("minbias", 400, seed=1)``), reused across
+        events; needed when ``mu > 0``, not generated when ``mu == 0``.
+      mu: mean pileup collisions per event.
+      seed: seeds the overlay and the hits (event ``i``: ``[seed, i]``); default ``hard.seed``.
+      min_pt: charged particles below this pT (GeV) are not propagated.
+      noise: noise hits on.
 
-    cache = Path(cache_dir) if cache_dir is not None else Path(default_cache_dir())
+    The hits are cached in ``hard.cache_dir`` (default ``$HEPJAX_CACHE_DIR`` or ``~/.cache/hepjax``),
+    keyed by every input that changes them (a file by its path, size and modification time).
+    """
+    from hepjax.data import default_cache_dir, generate_from_config
+
+    if mu > 0 and pileup is None:
+        raise ConfigError("tracking events with pileup mu > 0 need a minimum-bias pileup sample")
+    seed = hard.seed if seed is None else seed
+    cache = Path(hard.cache_dir) if hard.cache_dir is not None else Path(default_cache_dir())
     meta = {
-        "process": process,
-        "n": n_events,
+        "hard": _sample_key(hard),
+        "pileup": _sample_key(pileup) if mu > 0 else None,
         "seed": seed,
         "geometry": dataclasses.asdict(geometry),
         "mu": mu,
-        "pool": pileup_pool,
         "min_pt": min_pt,
         "noise": noise,
-        "tracking_format": 2,
+        "tracking_format": 3,
     }
     key = sample_cache.digest(meta)
-    npz, js = sample_cache.sample_paths(cache, f"{process}_mu{mu:g}", n_events, seed, key, kind="tracking")
+    name = hard.process if hard.file is None else Path(hard.file).stem
+    npz, js = sample_cache.sample_paths(cache, f"{name}_mu{mu:g}", hard.n_events, seed, key, kind="tracking")
     try:
         hit = sample_cache.load_sample(npz, js, key)
     except sample_cache.CacheError as err:  # corrupted cache: regenerate, never use it
@@ -110,15 +116,20 @@ def load_or_simulate(
         hit = None
     if hit is not None:
         return _unflatten(hit[0])
-    hard = generate(process, n_events, seed, workers=workers, cache_dir=cache_dir, progress=progress).particles
-    pool = (
-        generate("minbias", pileup_pool, seed + 1, workers=workers, cache_dir=cache_dir, progress=progress).particles
-        if mu > 0
-        else None
-    )
-    events = simulate_events(hard, pool, geometry, mu=mu, seed=seed, min_pt=min_pt, noise=noise, progress=progress)
+    particles = generate_from_config(hard, progress=progress).particles
+    pool = generate_from_config(pileup, progress=progress).particles if mu > 0 else None
+    events = simulate_events(particles, pool, geometry, mu=mu, seed=seed, min_pt=min_pt, noise=noise, progress=progress)
     sample_cache.save_sample(npz, js, _flatten(events), dict(meta, key=key))
     return events
+
+
+def _sample_key(s: SampleConfig) -> dict:
+    """The fields of ``s`` that change its events (not ``workers`` or ``cache_dir``); a file by path, size, mtime."""
+    out = {k: v for k, v in dataclasses.asdict(s).items() if k not in ("workers", "cache_dir")}
+    if s.file is not None:
+        st = Path(s.file).stat()
+        out["file"] = [str(Path(s.file).resolve()), st.st_size, st.st_mtime_ns]
+    return out
 
 
 def _flatten(events: list[TrackingEvent]) -> dict[str, np.ndarray]:

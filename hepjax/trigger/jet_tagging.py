@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
@@ -11,40 +12,51 @@ import optax
 
 from hepjax.train import ArrayDataset, TrainConfig, fit, make_optimizer
 
+if TYPE_CHECKING:  # hepjax.data is imported where events are made, not when the tagger is
+    from hepjax.data import JetConfig, SampleConfig
+
 CLASSES = ("q", "g", "W", "Z", "t")
 
 
-def make_jets(cfg, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def make_jets(
+    qcd: SampleConfig,
+    heavy: tuple[SampleConfig, ...],
+    jets: JetConfig,
+    *,
+    pt_min: float,
+    eta_max: float,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
     """Features ``[n, 16]`` and labels ``[n]`` (index into :data:`CLASSES`), class-balanced.
 
-    ``cfg`` has ``n_events`` (per process), ``jet_pt_min`` (GeV), ``jet_eta_max``, ``max_constituents`` and
-    ``workers``. Jets: anti-kT R = 0.8 of ``qcd_dijet`` (pT-hat 300-600 GeV), ``boosted_w``,
-    ``boosted_z`` and ``boosted_top``, labelled by the matched parton (q, g, W, Z, t).
+    Jets of ``jets`` (fat jets: anti-kT R = 0.8) with pT > ``pt_min`` GeV and ``|η| < eta_max``, labelled by
+    the matched parton (q = |pdg| 1-5, g = 21, W = 24, Z = 23, t = 6): all matched jets of the ``qcd``
+    sample (q and g jets), only the W/Z/t jets of the ``heavy`` samples (boosted W, Z, top). ``seed``
+    draws the class balancing.
     """
-    from hepjax.data import cluster_jets, generate, match_jets_to_partons, qcd_settings
+    from hepjax.data import cluster_from_config, generate_from_config, match_jets_to_partons, require_partons
     from hepjax.trigger.jet_features import jet_features
 
     label_of = {**{q: 0 for q in (1, 2, 3, 4, 5)}, 21: 1, 24: 2, 23: 3, 6: 4}
     feats, labels = [], []
-    for i, (proc, settings) in enumerate(
-        (("qcd_dijet", qcd_settings(300.0, 600.0)), ("boosted_w", ()), ("boosted_z", ()), ("boosted_top", ()))
-    ):
-        s = generate(proc, cfg.n_events, seed + 101 * i, settings=settings, workers=cfg.workers, progress=False)
-        jets = cluster_jets(s.particles, R=0.8, ptmin=cfg.jet_pt_min, max_jets=2, max_constituents=cfg.max_constituents)
-        lab = np.abs(match_jets_to_partons(jets, s.partons, dr=0.8))
-        ok = jets.mask & (np.abs(jets.eta) < cfg.jet_eta_max) & np.isin(lab, list(label_of))
-        if proc != "qcd_dijet":  # from the boson/top samples keep only the boson/top jets
+    for i, sample in enumerate((qcd, *heavy)):
+        s = generate_from_config(sample, progress=False)
+        require_partons(s, sample, "labelling jets by their matched parton")
+        found = cluster_from_config(s.particles, jets)
+        lab = np.abs(match_jets_to_partons(found, s.partons, dr=jets.R))
+        ok = found.mask & (found.pt > pt_min) & (np.abs(found.eta) < eta_max) & np.isin(lab, list(label_of))
+        if i > 0:  # from the boson/top samples keep only the boson/top jets
             ok &= np.isin(lab, (24, 23, 6))
-        c = jets.constituents
+        c = found.constituents
         sel = lambda a, ok=ok: np.asarray(a)[ok]
         const = type(c)(*(sel(getattr(c, f)) for f in c._fields))
-        feats.append(jet_features(const, sel(jets.pt), sel(jets.mass)))
+        feats.append(jet_features(const, sel(found.pt), sel(found.mass)))
         labels.append(np.array([label_of[int(v)] for v in lab[ok]], np.int32))
     x, y = np.concatenate(feats), np.concatenate(labels)
     rng = np.random.default_rng(seed)
     n_min = min(int((y == k).sum()) for k in range(len(CLASSES)))
     if n_min == 0:
-        raise ValueError(f"a jet class is empty (counts {np.bincount(y, minlength=5).tolist()}); raise data.n_events")
+        raise ValueError(f"a jet class is empty (counts {np.bincount(y, minlength=5).tolist()}); raise the n_events")
     keep = np.concatenate([rng.choice(np.flatnonzero(y == k), n_min, replace=False) for k in range(len(CLASSES))])
     keep = rng.permutation(keep)
     return x[keep], y[keep]

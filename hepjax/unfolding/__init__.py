@@ -1,7 +1,18 @@
 """Unfolding: iterative Bayesian unfolding (with vectorised bootstrap replicas), OmniFold (with an ensemble of
-replicas trained at once) and unfolding-quality metrics."""
+replicas trained at once), the cINN and iterative cINN, and unfolding-quality metrics."""
 
 from hepjax.unfolding.bootstrap import BootstrapUnfolding, bootstrap_ibu, response_from_migrations
+from hepjax.unfolding.cinn import (
+    CINN,
+    Calibration,
+    CINNEnsembleResult,
+    CINNResult,
+    IterativeCINNResult,
+    cinn,
+    cinn_ensemble,
+    iterative_cinn,
+    rank_calibration,
+)
 from hepjax.unfolding.ibu import iterative_unfold
 from hepjax.unfolding.metrics import coverage, unfolded_chi2, unfolding_metrics
 from hepjax.unfolding.observables import BINS, OBSERVABLES, omnifold_observables
@@ -14,6 +25,15 @@ from hepjax.unfolding.omnifold import (
 )
 
 __all__ = [
+    "CINN",
+    "CINNEnsembleResult",
+    "CINNResult",
+    "Calibration",
+    "IterativeCINNResult",
+    "cinn",
+    "cinn_ensemble",
+    "iterative_cinn",
+    "rank_calibration",
     "BINS",
     "MAX_WEIGHT",
     "OBSERVABLES",

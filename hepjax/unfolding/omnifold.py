@@ -149,10 +149,11 @@ def _check_step_weights(logits: np.ndarray, iteration: int, step: str) -> None:
 
 
 def _train_classifier(
-    model, x_all, idx0, idx1, w0, w1, *, train_cfg, workdir, keys, seed, iteration, step
+    model, x_all, idx0, idx1, w0, w1, *, train_cfg, workdir, keys, seed, iteration, step, method="omnifold"
 ) -> np.ndarray:
     """Train ``R`` classifiers (stacked params) on events ``idx1`` (label 1, weights ``w1 [R, n1]``) vs
-    ``idx0`` (label 0, ``w0 [R, n0]``) of ``x_all`` in one :func:`fit`; return logits ``[R, n_all]``."""
+    ``idx0`` (label 0, ``w0 [R, n0]``) of ``x_all`` in one :func:`fit`; return logits ``[R, n_all]``.
+    ``method`` names the caller in errors (also used by the iterative cINN)."""
     n0, n1 = len(idx0), len(idx1)
     # Trained on equal class totals (balanced classes learn best), the odds f / (1 - f) are the ratio of the
     # unit-normalised densities; times the ratio of the class totals they are the ratio of the weighted
@@ -189,7 +190,7 @@ def _train_classifier(
             loss_fn, params, data, cfg, workdir=Path(workdir) / f"iter{iteration}_step{step}", key=k[0], plot_keys=()
         )
     except NonFiniteError as e:
-        raise DataError(f"omnifold iteration {iteration}, step {step}: classifier training diverged: {e}") from e
+        raise DataError(f"{method} iteration {iteration}, step {step}: classifier training diverged: {e}") from e
     return _predict_logits(model, res.state.params, xs) + log_totals
 
 

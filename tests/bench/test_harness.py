@@ -65,7 +65,8 @@ def test_torch_gets_the_same_threads(monkeypatch):
 
 
 def test_experiment_metrics_runs_the_pipeline_without_the_runner(tmp_path):
-    overrides = ["data.n_events=120", "data.workers=1", "data.max_constituents=24", "train.steps=6"]
+    overrides = ["signal.n_events=120", "background.n_events=120", "jets.max_constituents=24", "train.steps=6"]
+    overrides += ["signal.workers=1", "background.workers=1"]
     overrides += ["train.batch_size=16", "train.checkpoint_every=0", "model.width=8", "model.latent=8"]
     m = harness.experiment_metrics("demo", overrides, tmp_path / "demo")
     assert 0.0 <= m["test_auc"] <= 1.0 and m["train_compilations"] == 1

@@ -13,7 +13,7 @@ def test_sampler_moments_and_reparameterised_gradients():
     with jax.enable_x64(True):
         xb = np.asarray(inf.sample_background(jax.random.key(0), n, r=0.5, lam=2.5))
         xs = np.asarray(inf.sample_signal(jax.random.key(1), n))
-        for x, mean, var in ((xb, (2.5, 0.0, 1 / 2.5), (5.0, 9.0, 1 / 2.5**2)), (xs, (1, 1, 0.5), (1, 1, 0.25))):
+        for x, mean, var in ((xb, (2.5, 0.0, 1 / 2.5), (5.0, 9.0, 1 / 2.5**2)), (xs, (0, 0, 0.5), (1, 1, 0.25))):
             assert np.all(np.abs(x.mean(0) - mean) < 5 * np.sqrt(np.array(var) / n))
             np.testing.assert_allclose(x.var(0), var, rtol=0.02)
         noise = inf.draw_noise(jax.random.key(2), 1000)
@@ -75,3 +75,29 @@ def test_profile_width_equals_hessian_width_on_a_linear_high_count_toy():
 def test_interval_needs_a_scan_that_reaches_one():
     with pytest.raises(Exception, match="does not reach"):
         inf.interval_width(np.linspace(-0.5, 0.5, 5), np.linspace(-0.5, 0.5, 5) ** 2)
+
+
+def test_interval_drops_failed_scan_points_but_not_silently():
+    s = np.linspace(20.0, 80.0, 13)
+    q = ((s - 50.0) / 10.0) ** 2
+    q_failed = q.copy()
+    q_failed[0] = np.nan  # a profile fit that failed at the lowest s
+    assert inf.interval_width(s, q_failed) == pytest.approx(inf.interval_width(s, q))
+    assert inf.interval_width(s, q_failed) == pytest.approx((40.0, 60.0), abs=0.5)
+    q_failed[2:] = np.nan
+    with pytest.raises(Exception, match="finite fit"):
+        inf.interval_width(s, q_failed)
+
+
+@pytest.mark.parametrize(
+    "fixed, paper",
+    [
+        # paper Table 2, "Analytical likelihood": benchmark 0 (r, λ, b fixed) and benchmark 4 (all constrained)
+        (dict(r_sigma=1e-9, lam_sigma=1e-9, b_sigma=1e-9), 14.71),
+        ({}, 16.89),
+    ],
+)
+def test_unbinned_bound_reproduces_the_papers_analytic_likelihood_column(fixed, paper):
+    with jax.enable_x64(True):
+        bound = inf.unbinned_sigma_bound(jax.random.key(0), inf.Benchmark(**fixed), n=200_000)
+    assert bound == pytest.approx(paper, rel=0.01)

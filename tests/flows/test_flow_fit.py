@@ -126,3 +126,27 @@ def test_augment_makes_the_fit_symmetric(tmp_path):
     true_peak = np.log(0.5 / (2 * np.pi * 0.3**2))  # half the mass in each mode
     assert abs(lp(p_aug, mode) - true_peak) < 0.5
     assert lp(p_raw, mode) - lp(p_raw, mirror) > 5.0  # without it, the mirror mode is absent
+
+
+def test_weights_equal_duplicated_events(tmp_path):
+    # full-batch SGD: integer weights give the same loss and step as repeating the events that many times
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 2)).astype(np.float32)
+    c = rng.normal(size=(64, 1)).astype(np.float32)
+    w = rng.integers(1, 4, 64)
+    flow = make_flow(2, context_dim=1, layers=2, kind="affine", hidden=(8,))
+    p0 = flow.init(jax.random.PRNGKey(1))
+    p0 = jax.tree.map(lambda a: a + 0.1 * jax.random.normal(jax.random.PRNGKey(2), a.shape), p0)  # not the identity
+
+    def run(xs, cs, n, weights, sub):
+        cfg = TrainConfig(steps=1, batch_size=n, optimizer="sgd", learning_rate=0.1, schedule="constant",
+                          checkpoint_every=0, log_every=1, progress=False)  # fmt: skip
+        res = fit_flow(flow, xs, cs, cfg, workdir=tmp_path / sub, key=jax.random.PRNGKey(0), params=p0, weights=weights)
+        return res.state.params, res.history[0]["nll"]
+
+    pw, nll_w = run(x, c, 64, w.astype(np.float32), "weighted")
+    pd, nll_d = run(np.repeat(x, w, 0), np.repeat(c, w, 0), int(w.sum()), None, "duplicated")
+    assert nll_w == pytest.approx(nll_d, rel=1e-5)
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6), pw, pd)
+    with pytest.raises(ValueError, match="weights must be"):
+        run(x, c, 64, -np.ones(64), "bad")
