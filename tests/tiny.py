@@ -68,3 +68,20 @@ MORPHING_TINY = (
     "train.progress=false",
     "classifier.progress=false",
 )
+
+#: Design study (c) at test size: 150 events per process, a 4+4-wide tagger trained 20 steps, 6 design steps.
+DESIGN_CHAIN_TINY = (
+    "signal.n_events=150",
+    "background.n_events=150",
+    "jets.max_constituents=16",
+    "tagger.width=4",
+    "tagger.latent=4",
+    "tagger.steps=20",
+    "tagger.batch_size=32",
+    "analysis.slope=20.0",
+    "design.init_threshold=0.5",  # the 4-wide tagger's scores stay near 0.5
+    "design.steps=6",
+    "design.fd_jets=8",
+    "design.threshold_grid=3",
+    "design.fresh_keys=1",
+)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.typing import ArrayLike
 
-from hepjax.errors import DataError
+from hepjax.errors import DataError, is_concrete
 
 
 def power_law_cost(value: ArrayLike, reference: ArrayLike, power: ArrayLike = 1.0) -> jax.Array:
@@ -65,4 +66,49 @@ def calorimeter_cost(
     )
 
 
-__all__ = ["calorimeter_cost", "power_law_cost"]
+def budget_cost(scales: ArrayLike, shares: ArrayLike, powers: ArrayLike) -> jax.Array:
+    """Cost of a detector made of subsystems, each with a resolution ``scale`` relative to a reference design.
+
+    ``cost = sum_i shares_i * scales_i ** -powers_i``: subsystem ``i`` costs ``shares_i`` at the reference
+    (``scale = 1``) and its cost rises as a power law as its resolution improves (``scale < 1``), as in
+    :func:`calorimeter_cost` (``p = 2`` for a stochastic term, 1 for a constant term or a tracker's
+    resolution). With shares summing to 1 the reference design costs 1.
+
+    Args:
+      scales: ``[K]`` resolution multipliers (dimensionless, > 0).
+      shares: ``[K]`` cost of each subsystem at the reference (> 0).
+      powers: ``[K]`` exponents (> 0).
+
+    Returns:
+      dimensionless scalar.
+    """
+    scales, shares, powers = jnp.asarray(scales), jnp.asarray(shares), jnp.asarray(powers)
+    return jnp.sum(shares * scales ** (-powers))
+
+
+def equal_cost_scales(logits: ArrayLike, target: ArrayLike, shares: ArrayLike, powers: ArrayLike) -> jax.Array:
+    """Resolution scales ``[K]`` of a detector whose :func:`budget_cost` equals ``target`` exactly.
+
+    The equal-cost constraint by reparameterisation: ``f = softmax(logits)`` is the fraction of the budget
+    ``target`` spent on each subsystem, and ``scales_i = (f_i target / shares_i) ** (-1 / powers_i)`` is the
+    resolution that fraction buys. Every ``logits`` is feasible and the constraint holds to rounding, so an
+    optimiser can only redistribute the budget. ``logits = log(shares)`` with ``sum(shares) = target = 1``
+    gives scales 1 (the reference design). Adding a constant to all logits changes nothing.
+
+    Args:
+      logits: ``[K]`` unconstrained budget logits.
+      target: the cost to hold (> 0, same units as :func:`budget_cost`).
+      shares, powers: as :func:`budget_cost`.
+
+    Raises:
+      DataError (a ValueError): ``target``, a share or a power not > 0 (checked when concrete): no detector
+        meets that constraint.
+    """
+    for name, v in (("target", target), ("shares", shares), ("powers", powers)):
+        if is_concrete(v) and not np.all(np.asarray(v) > 0):
+            raise DataError(f"equal_cost_scales: {name} must be > 0 (the cost constraint cannot be met), got {v}")
+    f = jax.nn.softmax(jnp.asarray(logits))
+    return (f * jnp.asarray(target) / jnp.asarray(shares)) ** (-1.0 / jnp.asarray(powers))
+
+
+__all__ = ["budget_cost", "calorimeter_cost", "equal_cost_scales", "power_law_cost"]
