@@ -100,9 +100,9 @@ def test_bad_input_gives_clear_errors():
         )
 
 
-@pytest.mark.slow
 def test_chain_gradient_agrees_with_central_differences_float64():
     """d(Z0 - cost)/d(every parameter) through smear, tagger, soft cut, KDE histograms and the profile fit."""
+    # in the default suite (≈ 35 s, mostly compilation): the chain's gradient is what study (c) stands on
     with jax.enable_x64(True):
         obj = _objective()
         key = jax.random.key(3)
