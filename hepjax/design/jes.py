@@ -50,7 +50,9 @@ def jet_features(reco, *, R: float = 0.8) -> np.ndarray:
     """``[n_jets, 4]`` (mass GeV, pT GeV, τ21, D2^(β=1)) of detector-level jets from their constituents.
 
     ``reco``: a :class:`hepjax.detector.Reco` of jet constituents ``[n_jets, M]`` (hard, sampled: a
-    constituent is in the jet when ``mask``). τ21 = τ2/τ1 with exclusive-kT axes (0 if τ1 = 0).
+    constituent is in the jet when ``mask``). τ21 = τ2/τ1 with exclusive-kT axes (0 if τ1 = 0). The jet
+    four-momentum is summed over the *sampled* constituents, not weighted by the reconstruction probabilities as
+    in :func:`hepjax.tagging.constituent_features` (the taggers' smooth version): an event as measured.
     """
     mask = np.asarray(reco.mask) & (np.asarray(reco.weight) > 0)
     pt, eta, phi = (np.where(mask, np.asarray(a), 0.0) for a in (reco.pt, reco.eta, reco.phi))
