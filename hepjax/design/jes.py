@@ -27,6 +27,7 @@ import numpy as np
 import optax
 
 from hepjax import kinematics as kin
+from hepjax.design.inferno import soft_fractions
 from hepjax.errors import DataError
 from hepjax.stats import asimov_data, build_model, twice_nll, with_templates
 
@@ -127,11 +128,6 @@ def mu_variance(model) -> jnp.ndarray:
     data = asimov_data(model, pars)
     h = 0.5 * jax.hessian(lambda p: twice_nll(model, p, data))(pars)
     return jnp.linalg.inv(h)[model.info.poi_index, model.info.poi_index]
-
-
-def soft_fractions(logits, temperature: float) -> jnp.ndarray:
-    """Mean over jets of softmax(logits / τ): the soft histogram normalised to 1, ``[bins]``."""
-    return jnp.mean(jax.nn.softmax(logits / temperature, axis=-1), axis=0)
 
 
 def inference_loss(score_fn, x_s, x_b, model, temperature: float, m: JesModel = JesModel()) -> jnp.ndarray:
